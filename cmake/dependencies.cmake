@@ -1,0 +1,12 @@
+# Every dependency comes from a Debian 12 package (scripts/setup-deps.sh installs them).
+find_package(Threads REQUIRED)
+find_package(DCMTK REQUIRED CONFIG)
+find_package(SQLite3 REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(tl-expected REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(TOMLPLUSPLUS REQUIRED IMPORTED_TARGET tomlplusplus)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package needed to build, test and benchmark dxhub.
+# Idempotent: when everything is already installed it does nothing (no apt-get update).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config
+  # libraries
+  libdcmtk-dev dcmtk libboost-dev libboost-system-dev nlohmann-json3-dev libexpected-dev
+  libcli11-dev libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev sqlite3
+  libtomlplusplus-dev libopenjp2-7-dev libpq-dev postgresql
+  # unit tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # integration tests (Debian's /usr/bin/python3 and its modules)
+  python3 python3-pytest python3-pydicom python3-numpy libgdcm-tools
+  # whole-system benchmarks
+  orthanc orthanc-dicomweb
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$package")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "setup-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=(sudo)
+fi
+
+echo "setup-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

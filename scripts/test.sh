@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: installs dependencies, builds the ci preset and runs every unit and
+# integration test through ctest. Exits non-zero when anything fails.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-deps.sh
+bash scripts/build.sh ci
+
+jobs="$(nproc 2>/dev/null || echo 2)"
+set +e
+ctest --preset ci -j"$jobs" 2>&1 | tee build/ci/ctest-output.log
+status="${PIPESTATUS[0]}"
+set -e
+
+echo
+echo "== ctest summary =="
+grep -E '^[0-9]+% tests passed|tests failed out of|^Total Test time' build/ci/ctest-output.log || true
+sed -n '/The following tests FAILED:/,$p' build/ci/ctest-output.log
+exit "$status"

@@ -1,0 +1,140 @@
+#include "archive/ingest.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include "archive/record.hpp"
+#include "core/hash.hpp"
+#include "core/logging.hpp"
+#include "dicom/file_reader.hpp"
+
+namespace dx::archive {
+namespace {
+
+std::string NowIso() {
+  auto now = std::chrono::system_clock::now();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::time_point_cast<std::chrono::seconds>(now));
+}
+
+// Blobs are grouped by study under a two-level fan-out; the random suffix keeps
+// a replacement from ever overwriting the bytes the index still points at.
+std::string BlobKey(const storage::InstanceRecord& record) {
+  const std::string study_hash = Sha256Hex(record.study_instance_uid);
+  unsigned char random[6];
+  RAND_bytes(random, sizeof random);
+  std::string suffix;
+  for (unsigned char byte : random) suffix += fmt::format("{:02x}", byte);
+  return fmt::format("{}/{}/{}/{}.{}.dcm", study_hash.substr(0, 2), study_hash.substr(2, 2), study_hash.substr(4, 16),
+                     record.sop_instance_uid, suffix);
+}
+
+Result<std::string> FileSha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kStorage, "cannot read staged file");
+  Sha256 sha;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    sha.Update(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  return sha.HexDigest();
+}
+
+ErrorInfo DuplicateError(DuplicatePolicy policy) {
+  if (policy == DuplicatePolicy::kReject) {
+    return {ErrorCode::kConflict, "SOP Instance UID already stored (duplicate policy: reject)"};
+  }
+  return {ErrorCode::kConflict, "SOP Instance UID already stored with different content"};
+}
+
+}  // namespace
+
+Ingest::Ingest(IngestOptions options, storage::InstanceIndex& index, storage::BlobStore& blobs)
+    : options_(options),
+      index_(index),
+      blobs_(blobs),
+      group_commit_(index, blobs, options.durable, options.max_batch,
+                    options.duplicate_policy == DuplicatePolicy::kKeepNewest) {}
+
+std::string Ingest::StagingPath() { return blobs_.NewStagingPath(); }
+
+Result<IngestOutcome> Ingest::StoreStaged(const std::string& staged_path, const std::string& calling_ae,
+                                          const std::string& expected_sop_instance_uid) {
+  auto discard = [&](ErrorInfo error) -> Result<IngestOutcome> {
+    std::remove(staged_path.c_str());
+    return tl::unexpected(std::move(error));
+  };
+  auto parsed = dicom::ReadDicomFile(staged_path);
+  if (!parsed) return discard(parsed.error());
+  auto record = RecordFromFile(*parsed);
+  if (!record) return discard(record.error());
+  if (!expected_sop_instance_uid.empty() && expected_sop_instance_uid != record->sop_instance_uid) {
+    return discard({ErrorCode::kInvalidInput, "SOP Instance UID of the data set differs from the request"});
+  }
+  IngestOutcome outcome{IngestStatus::kStored, record->study_instance_uid, record->sop_instance_uid};
+
+  // Duplicates are settled before the blob is committed, so a refused copy costs
+  // no write; a race between two copies is settled again by the index below.
+  if (options_.duplicate_policy != DuplicatePolicy::kKeepNewest) {
+    auto existing = index_.FindInstance(record->sop_instance_uid);
+    if (!existing) return discard(existing.error());
+    if (existing->has_value()) {
+      if (options_.duplicate_policy == DuplicatePolicy::kReject) return discard(DuplicateError(options_.duplicate_policy));
+      auto sha = FileSha256(staged_path);
+      if (!sha) return discard(sha.error());
+      if (*sha != (*existing)->sha256) return discard(DuplicateError(options_.duplicate_policy));
+      outcome.status = IngestStatus::kIdenticalIgnored;
+      std::remove(staged_path.c_str());
+      return outcome;
+    }
+  }
+
+  const std::string key = BlobKey(*record);
+  auto blob = blobs_.CommitStaged(staged_path, key, options_.durable);
+  if (!blob) return discard(blob.error());
+  record->blob_key = blob->key;
+  record->size_bytes = blob->size_bytes;
+  record->sha256 = blob->sha256;
+  record->received_at = NowIso();
+  record->calling_ae = calling_ae;
+
+  auto inserted = group_commit_.Submit(*record);
+  if (!inserted) {
+    blobs_.Remove(key);
+    return tl::unexpected(inserted.error());
+  }
+  switch (inserted->outcome) {
+    case storage::InsertOutcome::kInserted:
+      return outcome;
+    case storage::InsertOutcome::kReplaced:
+      if (!inserted->previous_blob_key.empty() && inserted->previous_blob_key != key) {
+        blobs_.Remove(inserted->previous_blob_key);
+      }
+      outcome.status = IngestStatus::kReplaced;
+      return outcome;
+    case storage::InsertOutcome::kDuplicate:
+      blobs_.Remove(key);
+      if (options_.duplicate_policy == DuplicatePolicy::kIgnoreIdentical && inserted->previous_sha256 == blob->sha256) {
+        outcome.status = IngestStatus::kIdenticalIgnored;
+        return outcome;
+      }
+      return tl::unexpected(DuplicateError(options_.duplicate_policy));
+  }
+  return outcome;
+}
+
+Result<IngestOutcome> Ingest::ImportFile(const std::string& source_path) {
+  const std::string staged = StagingPath();
+  std::error_code error;
+  std::filesystem::copy_file(source_path, staged, std::filesystem::copy_options::overwrite_existing, error);
+  if (error) return Fail(ErrorCode::kStorage, fmt::format("cannot copy into staging: {}", error.message()));
+  return StoreStaged(staged, "IMPORT");
+}
+
+}  // namespace dx::archive

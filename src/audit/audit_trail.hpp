@@ -1,0 +1,51 @@
+// The audit trail: one entry per access to patient data (who, what, which
+// patient or study, outcome), appended to a log in which each entry carries
+// the SHA-256 of the previous one, so a removed or edited line breaks the
+// chain (Verify finds it). Record is thread-safe; entries are written in order.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace dx::audit {
+
+struct Event {
+  std::string actor;     // AE title, user or process
+  std::string action;    // "dicom.store", "dicom.find", "dicom.retrieve", ...
+  std::string outcome;   // "success" or a failure reason
+  std::vector<std::string> entities;  // what was touched: "study:1.2.3", "query:PatientID=..."
+  std::string source;    // peer address
+};
+
+class AuditTrail {
+ public:
+  virtual ~AuditTrail() = default;
+  virtual void Record(const Event& event) = 0;
+};
+
+// Appends JSON lines to a file; with `durable`, fsyncs after every entry.
+class FileAuditTrail : public AuditTrail {
+ public:
+  static Result<std::unique_ptr<FileAuditTrail>> Open(const std::string& path, bool durable);
+  void Record(const Event& event) override;
+
+  // Re-reads `path` and checks the chain; fails naming the first broken line.
+  static Result<std::uint64_t> Verify(const std::string& path);
+
+ private:
+  FileAuditTrail(std::string path, bool durable, std::uint64_t next_sequence, std::string last_hash);
+  std::string path_;
+  bool durable_;
+  std::mutex mutex_;
+  std::ofstream out_;
+  std::uint64_t next_sequence_;
+  std::string last_hash_;
+};
+
+}  // namespace dx::audit

@@ -1,0 +1,29 @@
+#include "dicom/attributes.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace dx::dicom {
+
+std::string ToString(Tag tag) { return fmt::format("{:04X},{:04X}", tag.group, tag.element); }
+
+std::optional<std::string> Attributes::Find(Tag tag) const {
+  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
+                             [](const Element& e, Tag t) { return e.tag < t; });
+  if (it == elements_.end() || !(it->tag == tag)) return std::nullopt;
+  return it->value;
+}
+
+void Attributes::Set(Tag tag, std::string_view vr, std::string value) {
+  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
+                             [](const Element& e, Tag t) { return e.tag < t; });
+  if (it != elements_.end() && it->tag == tag) {
+    it->vr = std::string(vr);
+    it->value = std::move(value);
+    return;
+  }
+  elements_.insert(it, Element{tag, std::string(vr), std::move(value)});
+}
+
+}  // namespace dx::dicom

@@ -1,0 +1,115 @@
+#include "server/server.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/logging.hpp"
+#include "audit/audit_trail.hpp"
+#include "dicom/dimse_server.hpp"
+#include "dimse/archive_handlers.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "storage/blob/filesystem_blob_store.hpp"
+#include "storage/sqlite/sqlite_index.hpp"
+
+namespace dx::server {
+
+Result<Storage> OpenStorage(const Config& config) {
+  std::error_code error;
+  std::filesystem::create_directories(config.data_dir, error);
+  if (error) {
+    return Fail(ErrorCode::kStorage, fmt::format("cannot create data folder {}: {}", config.data_dir, error.message()));
+  }
+  const std::filesystem::path root(config.data_dir);
+  auto index = storage::SqliteIndex::Open((root / "index.sqlite").string(), config.durable);
+  if (!index) return tl::unexpected(index.error());
+  auto blobs = storage::FilesystemBlobStore::Open((root / "blobs").string());
+  if (!blobs) return tl::unexpected(blobs.error());
+  return Storage{std::move(*index), std::move(*blobs)};
+}
+
+struct Server::Impl {
+  Config config;
+  Storage storage;
+  std::unique_ptr<audit::FileAuditTrail> audit;
+  std::unique_ptr<archive::Ingest> ingest;
+  std::unique_ptr<dimse::ArchiveHandlers> handlers;
+  std::unique_ptr<dicom::DimseServer> dimse;
+  http::Router router;
+  std::unique_ptr<http::Server> http;
+  int dicom_port = 0;
+  int http_port = 0;
+
+  void AddStatusRoutes();
+};
+
+void Server::Impl::AddStatusRoutes() {
+  router.Add("GET", "/health", [](const http::Request&) { return http::Response::Json({{"status", "ok"}}); });
+  router.Add("GET", "/api/status", [this](const http::Request&) {
+    auto stats = storage.index->Stats();
+    if (!stats) throw Error(stats.error());
+    return http::Response::Json({{"ae_title", config.ae_title},
+                                 {"dicom_port", dicom_port},
+                                 {"patients", stats->patients},
+                                 {"studies", stats->studies},
+                                 {"series", stats->series},
+                                 {"instances", stats->instances},
+                                 {"bytes", stats->bytes}});
+  });
+}
+
+Server::Server(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
+
+Server::~Server() { Stop(); }
+
+Result<void> Server::Start() {
+  auto& c = impl_->config;
+  auto storage = OpenStorage(c);
+  if (!storage) return tl::unexpected(storage.error());
+  impl_->storage = std::move(*storage);
+  auto audit = audit::FileAuditTrail::Open((std::filesystem::path(c.data_dir) / "audit.log").string(), c.durable);
+  if (!audit) return tl::unexpected(audit.error());
+  impl_->audit = std::move(*audit);
+  impl_->ingest = std::make_unique<archive::Ingest>(
+      archive::IngestOptions{c.duplicate_policy, c.durable, c.ingest_batch}, *impl_->storage.index,
+      *impl_->storage.blobs);
+  impl_->handlers =
+      std::make_unique<dimse::ArchiveHandlers>(c, *impl_->ingest, *impl_->storage.index, *impl_->storage.blobs,
+                                              *impl_->audit);
+  dicom::DimseServerOptions options;
+  options.ae_title = c.ae_title;
+  options.bind_address = c.bind_address;
+  options.port = c.dicom_port;
+  options.max_associations = c.max_associations;
+  options.max_object_bytes = c.max_object_bytes;
+  impl_->dimse = std::make_unique<dicom::DimseServer>(options, *impl_->handlers);
+  auto port = impl_->dimse->Start();
+  if (!port) return tl::unexpected(port.error());
+  impl_->dicom_port = *port;
+
+  impl_->AddStatusRoutes();
+  impl_->http = std::make_unique<http::Server>(http::ServerOptions{c.bind_address, c.http_port, 2, 64u << 20},
+                                               impl_->router);
+  auto http_port = impl_->http->Start();
+  if (!http_port) return tl::unexpected(http_port.error());
+  impl_->http_port = *http_port;
+  return {};
+}
+
+void Server::Stop() {
+  if (!impl_) return;
+  if (impl_->http) impl_->http->Stop();
+  impl_->http.reset();
+  if (impl_->dimse) impl_->dimse->Stop();
+  impl_->dimse.reset();
+  impl_->handlers.reset();
+  impl_->ingest.reset();
+  impl_->audit.reset();
+  impl_->storage = {};
+}
+
+int Server::dicom_port() const { return impl_->dicom_port; }
+int Server::http_port() const { return impl_->http_port; }
+
+}  // namespace dx::server

@@ -1,0 +1,44 @@
+// Where object bytes live, by key. Writes become visible whole or not at all
+// (temp file, fsync when durable, rename). Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace dx::storage {
+
+struct BlobInfo {
+  std::string key;
+  std::uint64_t size_bytes = 0;
+  std::string sha256;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+
+  // A fresh path in the store's staging area where a writer (for example the
+  // DIMSE receiver) may put a whole file before committing it.
+  virtual std::string NewStagingPath() = 0;
+
+  // Moves a finished staging file under `key` (replacing any blob with that
+  // key), computing its SHA-256; with `durable`, fsyncs the file and folder first.
+  virtual Result<BlobInfo> CommitStaged(const std::string& staging_path, const std::string& key,
+                                        bool durable) = 0;
+
+  // Writes `bytes` under `key` atomically.
+  virtual Result<BlobInfo> Put(const std::string& key, const std::string& bytes, bool durable) = 0;
+
+  // Local path of the blob for readers that stream from a file.
+  virtual Result<std::string> PathOf(const std::string& key) = 0;
+
+  virtual Result<std::string> Read(const std::string& key) = 0;
+  virtual Result<void> Remove(const std::string& key) = 0;
+
+  // Fsyncs whatever committed blobs are not yet durable (used by group commit).
+  virtual Result<void> SyncPending() = 0;
+};
+
+}  // namespace dx::storage

@@ -1,0 +1,61 @@
+#include "storage/sqlite/connection.hpp"
+
+#include <fmt/format.h>
+
+namespace dx::storage::sqlite {
+
+Result<bool> Statement::Step() {
+  const int rc = sqlite3_step(statement_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return Fail(ErrorCode::kStorage,
+              fmt::format("index query failed: {}", sqlite3_errmsg(sqlite3_db_handle(statement_))));
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool durable) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Fail(ErrorCode::kStorage, fmt::format("cannot open index {}: {}", path, message));
+  }
+  auto connection = std::unique_ptr<Connection>(new Connection(db));
+  sqlite3_busy_timeout(db, 10000);
+  const std::string pragmas = fmt::format(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+      "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;",
+      durable ? "FULL" : "NORMAL");
+  if (auto ok = connection->Execute(pragmas); !ok) return tl::unexpected(ok.error());
+  return connection;
+}
+
+Connection::~Connection() {
+  for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+  sqlite3_close(db_);
+}
+
+Result<sqlite3_stmt*> Connection::Prepare(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &statement,
+                         nullptr) != SQLITE_OK) {
+    return Fail(ErrorCode::kStorage, fmt::format("cannot prepare index query: {}", sqlite3_errmsg(db_)));
+  }
+  statements_.emplace(sql, statement);
+  return statement;
+}
+
+Result<void> Connection::Execute(const std::string& sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    return Fail(ErrorCode::kStorage, fmt::format("index statement failed: {}", message));
+  }
+  return {};
+}
+
+}  // namespace dx::storage::sqlite

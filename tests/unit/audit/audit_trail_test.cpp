@@ -1,0 +1,63 @@
+#include "audit/audit_trail.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace dx::audit {
+namespace {
+
+std::string FreshPath(const std::string& name) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::remove(path.c_str());
+  return path;
+}
+
+TEST(AuditTrail, ChainsEntriesAcrossReopen) {
+  const auto path = FreshPath("audit-chain.log");
+  {
+    auto trail = FileAuditTrail::Open(path, false);
+    ASSERT_TRUE(trail) << trail.error().message;
+    (*trail)->Record({"CT1", "dicom.store", "success", {"study:1.2.3"}, "127.0.0.1"});
+    (*trail)->Record({"WS1", "dicom.find", "success matches=1", {"key:0010,0020=123"}, "127.0.0.1"});
+  }
+  {
+    auto trail = FileAuditTrail::Open(path, false);
+    ASSERT_TRUE(trail) << trail.error().message;
+    (*trail)->Record({"WS1", "dicom.retrieve", "success instances=3", {"study:1.2.3"}, "127.0.0.1"});
+  }
+  auto verified = FileAuditTrail::Verify(path);
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_EQ(*verified, 3u);
+}
+
+TEST(AuditTrail, DetectsEditedAndRemovedLines) {
+  const auto path = FreshPath("audit-tamper.log");
+  {
+    auto trail = FileAuditTrail::Open(path, false);
+    ASSERT_TRUE(trail);
+    for (int i = 0; i < 3; ++i) (*trail)->Record({"CT1", "dicom.store", "success", {"study:1.2." + std::to_string(i)}, ""});
+  }
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 3u);
+
+  auto edited = lines;
+  edited[1].replace(edited[1].find("study:1.2.1"), 11, "study:9.9.9");
+  std::ofstream(path) << edited[0] << "\n" << edited[1] << "\n" << edited[2] << "\n";
+  auto broken = FileAuditTrail::Verify(path);
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().message.find("line 2"), std::string::npos);
+
+  std::ofstream(path) << lines[0] << "\n" << lines[2] << "\n";
+  EXPECT_FALSE(FileAuditTrail::Verify(path));
+  EXPECT_FALSE(FileAuditTrail::Open(path, false));  // a broken trail stops start-up
+}
+
+}  // namespace
+}  // namespace dx::audit
