@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -34,18 +33,6 @@ std::string BlobKey(const storage::InstanceRecord& record) {
                      record.sop_instance_uid, suffix);
 }
 
-Result<std::string> FileSha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kStorage, "cannot read staged file");
-  Sha256 sha;
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    sha.Update(buffer.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  return sha.HexDigest();
-}
-
 ErrorInfo DuplicateError(DuplicatePolicy policy) {
   if (policy == DuplicatePolicy::kReject) {
     return {ErrorCode::kConflict, "SOP Instance UID already stored (duplicate policy: reject)"};
@@ -57,7 +44,6 @@ ErrorInfo DuplicateError(DuplicatePolicy policy) {
 
 Ingest::Ingest(IngestOptions options, storage::InstanceIndex& index, storage::BlobStore& blobs)
     : options_(options),
-      index_(index),
       blobs_(blobs),
       group_commit_(index, blobs, options.durable, options.max_batch,
                     options.duplicate_policy == DuplicatePolicy::kKeepNewest) {}
@@ -78,22 +64,6 @@ Result<IngestOutcome> Ingest::StoreStaged(const std::string& staged_path, const 
     return discard({ErrorCode::kInvalidInput, "SOP Instance UID of the data set differs from the request"});
   }
   IngestOutcome outcome{IngestStatus::kStored, record->study_instance_uid, record->sop_instance_uid};
-
-  // Duplicates are settled before the blob is committed, so a refused copy costs
-  // no write; a race between two copies is settled again by the index below.
-  if (options_.duplicate_policy != DuplicatePolicy::kKeepNewest) {
-    auto existing = index_.FindInstance(record->sop_instance_uid);
-    if (!existing) return discard(existing.error());
-    if (existing->has_value()) {
-      if (options_.duplicate_policy == DuplicatePolicy::kReject) return discard(DuplicateError(options_.duplicate_policy));
-      auto sha = FileSha256(staged_path);
-      if (!sha) return discard(sha.error());
-      if (*sha != (*existing)->sha256) return discard(DuplicateError(options_.duplicate_policy));
-      outcome.status = IngestStatus::kIdenticalIgnored;
-      std::remove(staged_path.c_str());
-      return outcome;
-    }
-  }
 
   const std::string key = BlobKey(*record);
   auto blob = blobs_.CommitStaged(staged_path, key, options_.durable);
@@ -119,6 +89,8 @@ Result<IngestOutcome> Ingest::StoreStaged(const std::string& staged_path, const 
       outcome.status = IngestStatus::kReplaced;
       return outcome;
     case storage::InsertOutcome::kDuplicate:
+      // The index settles duplicates inside the write transaction, so two copies
+      // arriving at once cannot both win.
       blobs_.Remove(key);
       if (options_.duplicate_policy == DuplicatePolicy::kIgnoreIdentical && inserted->previous_sha256 == blob->sha256) {
         outcome.status = IngestStatus::kIdenticalIgnored;

@@ -55,7 +55,6 @@ class Ingest {
 
  private:
   IngestOptions options_;
-  storage::InstanceIndex& index_;
   storage::BlobStore& blobs_;
   GroupCommit group_commit_;
 };

@@ -33,7 +33,7 @@ def test_import_folder_then_query_and_status(dxhub, dxhub_bin, tmp_path, work):
     assert len(files) == 13
     data_dir = tmp_path / "archive"
 
-    result = dxhub_cli(dxhub_bin, "import", "--data-dir", data_dir, source)
+    result = dxhub_cli(dxhub_bin, "import", source, "--data-dir", data_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     got = import_counts(result)
     assert got["stored"] == 13 and got["failed"] == 0, got
@@ -47,7 +47,7 @@ def test_import_folder_then_query_and_status(dxhub, dxhub_bin, tmp_path, work):
     assert stats["bytes"] >= pixel_bytes, stats
 
     # Importing the same tree again stores nothing new.
-    again = import_counts(dxhub_cli(dxhub_bin, "import", "--data-dir", data_dir, source))
+    again = import_counts(dxhub_cli(dxhub_bin, "import", source, "--data-dir", data_dir))
     assert again["stored"] == 0 and again["duplicates"] == 13 and again["failed"] == 0, again
     assert counts(dxhub_cli(dxhub_bin, "status", "--data-dir", data_dir).stdout)[
         "instances"] == 13
@@ -85,7 +85,7 @@ def test_import_reports_failures_with_non_zero_exit(dxhub_bin, tmp_path):
     ds.save_as(str(no_uid), write_like_original=False)
     data_dir = tmp_path / "archive"
 
-    result = dxhub_cli(dxhub_bin, "import", "--data-dir", data_dir, source)
+    result = dxhub_cli(dxhub_bin, "import", source, "--data-dir", data_dir)
     assert result.returncode != 0, result.stdout
     got = import_counts(result)
     assert got["stored"] == 4 and got["failed"] == 2, got
@@ -103,8 +103,8 @@ def test_status_of_empty_archive(dxhub_bin, tmp_path):
 
 
 def test_import_of_missing_folder_fails(dxhub_bin, tmp_path):
-    result = dxhub_cli(dxhub_bin, "import", "--data-dir", tmp_path / "archive",
-                       tmp_path / "does-not-exist")
+    result = dxhub_cli(dxhub_bin, "import", tmp_path / "does-not-exist",
+                       "--data-dir", tmp_path / "archive")
     assert result.returncode != 0
 
 
@@ -114,8 +114,21 @@ def test_imported_then_served_data_survives_copy_of_data_dir(dxhub, dxhub_bin, t
     dicomgen("cr", "--out", source, "--studies", "2", "--rows", "32", "--cols", "32",
              "--seed", "import-copy")
     data_dir = tmp_path / "archive"
-    assert dxhub_cli(dxhub_bin, "import", "--data-dir", data_dir, source).returncode == 0
+    assert dxhub_cli(dxhub_bin, "import", source, "--data-dir", data_dir).returncode == 0
     copy = tmp_path / "archive-copy"
     shutil.copytree(data_dir, copy)
     server = dxhub(data_dir=copy)
     assert len(findscu(server, "STUDY", {"StudyInstanceUID": ""})) == 2
+
+
+def test_import_options_before_or_after_the_folder(dxhub_bin, tmp_path):
+    """`dxhub import --data-dir D FOLDER` and `dxhub import FOLDER --data-dir D` both work."""
+    source = tmp_path / "in"
+    dicomgen("cr", "--out", source, "--studies", "1", "--rows", "16", "--cols", "16",
+             "--seed", "import-order")
+    for argv in (["import", "--data-dir", tmp_path / "a", source],
+                 ["import", f"--data-dir={tmp_path / 'b'}", source],
+                 ["import", source, "--data-dir", tmp_path / "c"]):
+        result = dxhub_cli(dxhub_bin, *argv)
+        assert result.returncode == 0, f"dxhub {argv}: {result.stderr}"
+        assert import_counts(result)["stored"] == 1
