@@ -23,7 +23,7 @@ if [ "$instances" = "0" ]; then
   "${gen[@]}" mr --out "$demo/mr" --studies 2 --series 3 --slices 20 --seed demo-mr
   "${gen[@]}" cr --out "$demo/cr" --studies 3 --series 2 --seed demo-cr
   "${gen[@]}" multiframe --out "$demo/mf" --slices 30 --seed demo-mf
-  "$dxhub" import --data-dir "$data_dir" "$demo"
+  "$dxhub" import "$demo" --data-dir "$data_dir"
   rm -rf "$demo"
   trap - EXIT
 fi

@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxProblems = 200;
-constexpr double kMaxAge = 130.0;
+constexpr double kMaxRuleAge = 130.0;
 
 // Collects every validation problem so one load reports them all.
 class Problems {
@@ -450,7 +450,7 @@ class RuleReader {
     Fields a(*table, f.file(), f.context() + ": applies_to", f.problems());
     auto check_age = [&](std::string_view key, double& target) {
       if (auto age = a.Number(key, false)) {
-        if (*age < 0.0 || *age > kMaxAge) {
+        if (*age < 0.0 || *age > kMaxRuleAge) {
           a.Problem(std::string(key) + " must be between 0 and 130");
         } else {
           target = *age;

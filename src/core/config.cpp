@@ -10,7 +10,9 @@
 #include <toml++/toml.h>
 
 namespace dx {
-namespace {
+
+// Named (not anonymous) because ConfigBuilder::Impl holds a list of them.
+namespace config_options {
 
 using Setter = std::function<Result<void>(Config&, const std::string&)>;
 
@@ -20,6 +22,13 @@ struct Option {
   Setter set;
   bool repeatable = false;  // flag may repeat; env and TOML give a comma list / array
 };
+
+}  // namespace config_options
+
+namespace {
+
+using config_options::Option;
+using config_options::Setter;
 
 Result<long long> ParseInteger(const std::string& name, const std::string& text, long long lo,
                                long long hi) {
@@ -155,7 +164,7 @@ std::string TomlScalar(const toml::node& node) {
 }  // namespace
 
 struct ConfigBuilder::Impl {
-  std::vector<Option> options = Options();
+  std::vector<config_options::Option> options = Options();
   std::string config_file;
   std::map<std::string, std::vector<std::string>> flag_values;
 };
@@ -166,7 +175,9 @@ ConfigBuilder::ConfigBuilder(CLI::App& app) : impl_(std::make_shared<Impl>()) {
     auto& values = impl_->flag_values[option.name];
     auto* flag = app.add_option("--" + option.name, values,
                                 option.description + " [env " + EnvName(option.name) + "]");
-    if (!option.repeatable) flag->expected(1);
+    // One value per occurrence, so "--data-dir D SRC" leaves SRC to the subcommand.
+    flag->expected(1)->allow_extra_args(false);
+    if (!option.repeatable) flag->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
 }
 

@@ -66,21 +66,14 @@ bool KnownSyntax(const char* uid) {
 }
 
 // Chooses the transfer syntax to accept for one proposed context: storage keeps
-// what the sender proposed first (so objects are stored as received); services
-// prefer explicit, then implicit little endian.
+// the first the sender proposes that DCMTK knows (so objects are stored, and sent
+// back by C-GET, as they are); services prefer explicit, then implicit little endian.
 const char* ChooseSyntax(const T_ASC_PresentationContext& context, bool storage) {
   if (storage) {
-    const char* big_endian = nullptr;
     for (int i = 0; i < context.transferSyntaxCount; ++i) {
-      const char* uid = context.proposedTransferSyntaxes[i];
-      if (!KnownSyntax(uid)) continue;
-      if (std::strcmp(uid, UID_BigEndianExplicitTransferSyntax) == 0) {
-        big_endian = uid;
-        continue;
-      }
-      return uid;
+      if (KnownSyntax(context.proposedTransferSyntaxes[i])) return context.proposedTransferSyntaxes[i];
     }
-    return big_endian;
+    return nullptr;
   }
   for (const char* preferred : {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax}) {
     for (int i = 0; i < context.transferSyntaxCount; ++i) {
@@ -118,6 +111,9 @@ Result<void> RebindListener(T_ASC_Network* network, const std::string& address, 
   ::close(fd);
   return {};
 }
+
+// How long a new connection may take to send its A-ASSOCIATE-RQ.
+constexpr int kAssociationRequestSeconds = 5;
 
 int BoundPort(T_ASC_Network* network) {
   auto* key = reinterpret_cast<PRIVATE_NETWORKKEY*>(network->network);
@@ -193,12 +189,14 @@ void DimseServer::Impl::AcceptLoop() {
   while (!stopping) {
     if (!ASC_associationWaiting(network, 1)) continue;
     T_ASC_Association* association = nullptr;
+    // The request is read on this thread, so a peer that connects and stays
+    // silent may hold up others only for kAssociationRequestSeconds.
     OFCondition cond = ASC_receiveAssociation(network, &association, options.max_pdu_bytes, nullptr, nullptr,
-                                              OFFalse, DUL_NOBLOCK, options.network_timeout_seconds);
+                                              OFFalse, DUL_NOBLOCK, kAssociationRequestSeconds);
     if (cond.bad()) {
       log->warn("event=association-receive-failed reason=\"{}\"", cond.text());
       if (association) {
-        ASC_dropAssociation(association);
+        ASC_dropSCPAssociation(association);
         ASC_destroyAssociation(&association);
       }
       continue;
@@ -210,7 +208,7 @@ void DimseServer::Impl::AcceptLoop() {
         T_ASC_RejectParameters reject{ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                                       ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED};
         ASC_rejectAssociation(association, &reject);
-        ASC_dropAssociation(association);
+        ASC_dropSCPAssociation(association);
         ASC_destroyAssociation(&association);
         log->warn("event=association-rejected reason=\"too many associations\" limit={}", options.max_associations);
         continue;
