@@ -176,8 +176,8 @@ ConfigBuilder::ConfigBuilder(CLI::App& app) : impl_(std::make_shared<Impl>()) {
     auto* flag = app.add_option("--" + option.name, values,
                                 option.description + " [env " + EnvName(option.name) + "]");
     // One value per occurrence, so "--data-dir D SRC" leaves SRC to the subcommand.
-    flag->expected(1)->allow_extra_args(false);
-    if (!option.repeatable) flag->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    flag->expected(1)->allow_extra_args(false)->multi_option_policy(
+        option.repeatable ? CLI::MultiOptionPolicy::TakeAll : CLI::MultiOptionPolicy::TakeLast);
   }
 }
 
