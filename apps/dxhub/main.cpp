@@ -25,10 +25,9 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "print index counts as JSON");
 
   auto* cds = app.add_subcommand("cds", "try a decision-support case: which test suits this patient?");
-  std::string knowledge_dir = "knowledge", case_file, sex = "unknown", requested;
+  std::string case_file, sex = "unknown", requested;
   double age = -1;
   std::vector<std::string> findings, history;
-  cds->add_option("--knowledge", knowledge_dir, "knowledge base folder")->capture_default_str();
   cds->add_option("--case", case_file, "case as a JSON file (knowledge/SCHEMA.md); or use the flags below");
   cds->add_option("--age", age, "age in years");
   cds->add_option("--sex", sex, "female, male or unknown");
@@ -61,7 +60,7 @@ int main(int argc, char** argv) {
       if (!requested.empty()) input["requested"] = requested;
       case_json = input.dump();
     }
-    return dx::server::RunCds(knowledge_dir, case_json);
+    return dx::server::RunCds(config->knowledge_dir, case_json);
   }
   return 2;
 }

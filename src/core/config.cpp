@@ -124,6 +124,11 @@ std::vector<Option> Options() {
       {"max-associations", "concurrent DIMSE associations",
        IntSetter(&Config::max_associations, 1, 4096, "max-associations")},
       {"ingest-batch", "most index writes in one commit", IntSetter(&Config::ingest_batch, 1, 100000, "ingest-batch")},
+      {"knowledge-dir", "decision-support knowledge base folder", [](Config& c, const std::string& v) -> Result<void> {
+         if (v.empty()) return Fail(ErrorCode::kInvalidInput, "option knowledge-dir: must not be empty");
+         c.knowledge_dir = v;
+         return {};
+       }},
       {"log-level", "trace, debug, info, warn, error, off", [](Config& c, const std::string& v) -> Result<void> {
          static const std::vector<std::string> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
          if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {

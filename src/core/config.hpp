@@ -43,6 +43,7 @@ struct Config {
   int max_associations = 64;
   int ingest_batch = 256;                        // most index writes per commit
   std::string log_level = "info";
+  std::string knowledge_dir = "knowledge";       // decision-support knowledge base
 };
 
 // Declares the options on `app` (flags) so that `Finish` can apply them.

@@ -4,12 +4,30 @@
 
 namespace dx::storage::sqlite {
 
+Statement::~Statement() {
+  if (!statement_) return;
+  if (owned_) {
+    sqlite3_finalize(statement_);
+  } else {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+}
+
 Result<bool> Statement::Step() {
   const int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   return Fail(ErrorCode::kStorage,
               fmt::format("index query failed: {}", sqlite3_errmsg(sqlite3_db_handle(statement_))));
+}
+
+Result<void> Statement::Run() {
+  while (true) {
+    auto more = Step();
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return {};
+  }
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool durable) {
@@ -36,16 +54,17 @@ Connection::~Connection() {
   sqlite3_close(db_);
 }
 
-Result<sqlite3_stmt*> Connection::Prepare(const std::string& sql) {
-  auto it = statements_.find(sql);
-  if (it != statements_.end()) return it->second;
+Result<Statement> Connection::Prepare(const std::string& sql) {
+  if (auto it = statements_.find(sql); it != statements_.end()) return Statement(it->second, false);
+  const bool cache = statements_.size() < kMaxCachedStatements;
   sqlite3_stmt* statement = nullptr;
-  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &statement,
-                         nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), cache ? SQLITE_PREPARE_PERSISTENT : 0,
+                         &statement, nullptr) != SQLITE_OK) {
     return Fail(ErrorCode::kStorage, fmt::format("cannot prepare index query: {}", sqlite3_errmsg(db_)));
   }
+  if (!cache) return Statement(statement, true);
   statements_.emplace(sql, statement);
-  return statement;
+  return Statement(statement, false);
 }
 
 Result<void> Connection::Execute(const std::string& sql) {

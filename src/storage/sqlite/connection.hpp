@@ -1,6 +1,7 @@
-// A SQLite connection with a cache of prepared statements, and a Statement
-// wrapper that binds, steps and reads columns. A Connection is used by one
-// thread at a time (the index hands them out from a pool).
+// A SQLite connection with a bounded cache of prepared statements, and a
+// Statement handle that binds, steps and reads columns. A Connection (and every
+// Statement from it) is used by one thread at a time: the index hands
+// connections out from a pool, or guards the write connection with a mutex.
 #pragma once
 
 #include <cstdint>
@@ -14,16 +15,20 @@
 
 namespace dx::storage::sqlite {
 
+// A prepared statement for one execution. Borrowed from the connection's cache
+// (reset on destruction) or, when the cache is full, owned (finalized).
 class Statement {
  public:
-  explicit Statement(sqlite3_stmt* statement) : statement_(statement) {}
-  ~Statement() {
-    sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
+  Statement(sqlite3_stmt* statement, bool owned) : statement_(statement), owned_(owned) {}
+  ~Statement();
+  Statement(Statement&& other) noexcept : statement_(other.statement_), owned_(other.owned_) {
+    other.statement_ = nullptr;
   }
+  Statement& operator=(Statement&&) = delete;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
+  // Parameters are 1-based, as in sqlite3_bind_*.
   Statement& Bind(int index, const std::string& value) {
     sqlite3_bind_text(statement_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
     return *this;
@@ -32,29 +37,39 @@ class Statement {
     sqlite3_bind_int64(statement_, index, value);
     return *this;
   }
-  // SQLITE_ROW → true, SQLITE_DONE → false, anything else → error.
+  // SQLITE_ROW → true, SQLITE_DONE → false, anything else → kStorage error.
   Result<bool> Step();
+  // Steps to completion (for statements that return no rows).
+  Result<void> Run();
   std::string Text(int column) const {
     auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
-    return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))) : std::string();
+    return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+                : std::string();
   }
   std::int64_t Int(int column) const { return sqlite3_column_int64(statement_, column); }
 
  private:
   sqlite3_stmt* statement_;
+  bool owned_;
 };
 
 class Connection {
  public:
+  // Opens `path` (creating it) with WAL journal, busy timeout, foreign keys and
+  // synchronous=FULL when `durable`, NORMAL otherwise.
   static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool durable);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // The cached prepared statement for `sql`, reset and ready to bind.
-  Result<sqlite3_stmt*> Prepare(const std::string& sql);
+  // A statement for `sql`, ready to bind: cached per connection so the common
+  // shapes are compiled once; past kMaxCachedStatements distinct texts (long
+  // UID lists give many shapes) further statements are compiled for one use.
+  Result<Statement> Prepare(const std::string& sql);
   Result<void> Execute(const std::string& sql);  // one or more statements, no results
   sqlite3* handle() { return db_; }
+
+  static constexpr std::size_t kMaxCachedStatements = 128;
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}

@@ -27,6 +27,10 @@ class SqliteIndex : public InstanceIndex {
   Result<std::vector<std::string>> InstanceJson(const std::string& study_uid, const std::string& series_uid) override;
   Result<IndexStats> Stats() override;
 
+  // SQLite's plan for `query` (EXPLAIN QUERY PLAN, one step a line), so tests
+  // and operators can check that a search uses an index instead of a scan.
+  Result<std::string> ExplainSearch(const Query& query);
+
  private:
   struct Impl;
   explicit SqliteIndex(std::unique_ptr<Impl> impl);

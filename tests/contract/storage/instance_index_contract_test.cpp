@@ -323,6 +323,196 @@ TEST_P(InstanceIndexContract, SurvivesReopen) {
   EXPECT_EQ(index_->Stats()->instances, 7);
 }
 
+TEST_P(InstanceIndexContract, PatientLevelMatchKinds) {
+  Seed();
+  auto patients = [&](std::vector<Match> matches) {
+    auto rows = index_->Search(Q(QueryLevel::kPatient, std::move(matches)));
+    EXPECT_TRUE(rows) << rows.error().message;
+    std::vector<std::string> ids;
+    if (rows) {
+      for (const auto& row : *rows) ids.push_back(row.attributes.patient_id);
+    }
+    return ids;
+  };
+  EXPECT_EQ(patients({}), (V{"P1", "P2", "P3"}));  // one row per patient, by PatientID
+  EXPECT_EQ(patients({M("patient_sex", Match::Kind::kSingleValue, {"F"})}), (V{"P1", "P2", "P3"}));
+  EXPECT_EQ(patients({M("patient_name", Match::Kind::kWildcard, {"SM?TH*"})}), (V{"P1", "P3"}));
+  EXPECT_EQ(patients({M("patient_id", Match::Kind::kList, {"P3", "P2", "P9"})}), (V{"P2", "P3"}));
+  EXPECT_EQ(patients({M("patient_birth_date", Match::Kind::kRange, {"19500101", "19600101"})}).size(), 3u);
+  EXPECT_TRUE(patients({M("patient_birth_date", Match::Kind::kRange, {"19600102", ""})}).empty());
+  EXPECT_EQ(patients({M("patient_id", Match::Kind::kSingleValue, {""})}).size(), 3u);  // zero length: universal
+}
+
+TEST_P(InstanceIndexContract, SeriesLevelMatchKinds) {
+  Seed();
+  auto series = [&](std::vector<Match> matches) {
+    auto rows = index_->Search(Q(QueryLevel::kSeries, std::move(matches)));
+    EXPECT_TRUE(rows) << rows.error().message;
+    std::vector<std::string> uids;
+    if (rows) {
+      for (const auto& row : *rows) uids.push_back(row.attributes.series_instance_uid);
+    }
+    return uids;
+  };
+  EXPECT_EQ(series({M("modality", Match::Kind::kSingleValue, {"MR"})}), (V{"1.2.2"}));
+  EXPECT_EQ(series({M("modality", Match::Kind::kList, {"MR", "CR"})}), (V{"1.2.2", "2.1.1"}));
+  EXPECT_EQ(series({M("series_instance_uid", Match::Kind::kWildcard, {"1.2.?"})}), (V{"1.2.1", "1.2.2"}));
+  EXPECT_EQ(series({M("series_number", Match::Kind::kRange, {"2", ""})}), (V{"1.2.2"}));
+  EXPECT_EQ(series({M("patient_id", Match::Kind::kSingleValue, {"P2"})}), (V{"2.1.1"}));  // key of a level above
+  EXPECT_EQ(series({M("study_date", Match::Kind::kRange, {"20260301", "20260301"}),
+                    M("modality", Match::Kind::kWildcard, {"C*"})}),
+            (V{"3.1.1"}));
+}
+
+TEST_P(InstanceIndexContract, InstanceLevelMatchKinds) {
+  Seed();
+  auto instances = [&](std::vector<Match> matches) {
+    auto rows = index_->Search(Q(QueryLevel::kInstance, std::move(matches)));
+    EXPECT_TRUE(rows) << rows.error().message;
+    std::vector<std::string> uids;
+    if (rows) {
+      for (const auto& row : *rows) uids.push_back(row.attributes.sop_instance_uid);
+    }
+    return uids;
+  };
+  EXPECT_EQ(instances({M("sop_instance_uid", Match::Kind::kSingleValue, {"1.1.1.3"})}), (V{"1.1.1.3"}));
+  EXPECT_EQ(instances({M("sop_instance_uid", Match::Kind::kList, {"2.1.1.1", "1.1.1.2"})}), (V{"1.1.1.2", "2.1.1.1"}));
+  EXPECT_EQ(instances({M("sop_instance_uid", Match::Kind::kWildcard, {"1.1.1.?"})}),
+            (V{"1.1.1.1", "1.1.1.3", "1.1.1.2"}));  // instance numbers 1, 2, 10
+  EXPECT_EQ(instances({M("series_instance_uid", Match::Kind::kSingleValue, {"1.1.1"}),
+                       M("instance_number", Match::Kind::kRange, {"10", "10"})}),
+            (V{"1.1.1.2"}));
+  EXPECT_EQ(instances({M("sop_class_uid", Match::Kind::kWildcard, {"*"})}).size(), 7u);
+  auto rows = index_->Search(Q(QueryLevel::kInstance, {M("sop_instance_uid", Match::Kind::kSingleValue, {"1.2.2.1"})}));
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  const auto& a = (*rows)[0].attributes;
+  EXPECT_EQ(a.blob_key, "blob/1.2.2.1");
+  EXPECT_EQ(a.sha256, "sha-1.2.2.1");
+  EXPECT_EQ(a.transfer_syntax_uid, "1.2.840.10008.1.2.1");
+  EXPECT_EQ(a.modality, "MR");
+  EXPECT_EQ(a.study_instance_uid, "1.2");
+  EXPECT_EQ((*rows)[0].series_related_instances, 1);
+  EXPECT_EQ((*rows)[0].study_related_instances, 2);
+}
+
+TEST_P(InstanceIndexContract, RangeBoundsAndUniversalMatches) {
+  Seed();
+  EXPECT_EQ(Studies({M("study_date", Match::Kind::kRange, {"20260105", "20260105"})}), (V{"1.1"}));  // inclusive
+  EXPECT_TRUE(Studies({M("study_date", Match::Kind::kRange, {"20260201", "20260101"})}).empty());   // low > high
+  EXPECT_EQ(Studies({M("study_date", Match::Kind::kRange, {"", ""})}).size(), 4u);
+  EXPECT_EQ(Studies({M("study_time", Match::Kind::kRange, {"101500", "101500"})}).size(), 3u);
+  auto one_bound = index_->Search(Q(QueryLevel::kStudy, {M("study_date", Match::Kind::kRange, {"20260101"})}));
+  ASSERT_FALSE(one_bound);
+  EXPECT_EQ(one_bound.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(Studies({M("modalities_in_study", Match::Kind::kWildcard, {"M?"})}), (V{"1.2"}));
+  EXPECT_EQ(Studies({M("modalities_in_study", Match::Kind::kWildcard, {"*"})}).size(), 4u);
+  EXPECT_EQ(Studies({M("modalities_in_study", Match::Kind::kSingleValue, {"CR"})}), (V{"2.1"}));
+  // Selective key together with a range.
+  EXPECT_EQ(Studies({M("patient_name", Match::Kind::kWildcard, {"SMITH*"}),
+                     M("study_date", Match::Kind::kRange, {"20260110", ""})}),
+            (V{"1.2"}));
+}
+
+TEST_P(InstanceIndexContract, LimitWithoutOffsetAndOffsetPastTheEnd) {
+  Seed();
+  Query first = Q(QueryLevel::kStudy, {});
+  first.limit = 1;
+  auto rows = index_->Search(first);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].attributes.study_instance_uid, "2.1");
+  Query past = Q(QueryLevel::kStudy, {});
+  past.offset = 4;
+  EXPECT_TRUE(index_->Search(past)->empty());
+  Query rest = Q(QueryLevel::kStudy, {});
+  rest.offset = 3;  // offset alone, no limit
+  ASSERT_EQ(index_->Search(rest)->size(), 1u);
+  EXPECT_EQ((*index_->Search(rest))[0].attributes.study_instance_uid, "3.1");
+  Query patients = Q(QueryLevel::kPatient, {});
+  patients.limit = 2;
+  patients.offset = 1;
+  auto page = index_->Search(patients);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].attributes.patient_id, "P2");
+  EXPECT_EQ((*page)[1].attributes.patient_id, "P3");
+}
+
+TEST_P(InstanceIndexContract, UnknownColumnIsNamedInTheError) {
+  Seed();
+  auto rows = index_->Search(Q(QueryLevel::kStudy, {M("patients_favourite_colour", Match::Kind::kSingleValue, {"x"})}));
+  ASSERT_FALSE(rows);
+  EXPECT_EQ(rows.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(rows.error().message.find("patients_favourite_colour"), std::string::npos) << rows.error().message;
+  auto listed = index_->ListInstances(Q(QueryLevel::kStudy, {M("nope", Match::Kind::kList, {"x"})}));
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code, ErrorCode::kInvalidInput);
+}
+
+TEST_P(InstanceIndexContract, SqlLookingValuesAreStoredAndMatchedLiterally) {
+  Seed();
+  const std::string name = "O'BRIEN^X'); DROP TABLE patients; --";
+  auto record = Record("P'5", "5.5", "5.5.1", "5.5.1.1");
+  record.patient_name = name;
+  ASSERT_TRUE(index_->InsertBatch({record}, false));
+  EXPECT_EQ(Studies({M("patient_name", Match::Kind::kSingleValue, {name})}), (V{"5.5"}));
+  EXPECT_EQ(Studies({M("patient_name", Match::Kind::kWildcard, {"O'BRIEN^X');*"})}), (V{"5.5"}));
+  EXPECT_EQ(Studies({M("patient_id", Match::Kind::kList, {"P'5", "' OR 1=1 --"})}), (V{"5.5"}));
+  EXPECT_TRUE(Studies({M("patient_id", Match::Kind::kSingleValue, {"x' OR '1'='1"})}).empty());
+  EXPECT_TRUE(Studies({M("patient_name", Match::Kind::kWildcard, {"%"})}).empty());  // not a LIKE pattern
+  EXPECT_EQ(index_->Stats()->patients, 4);
+}
+
+TEST_P(InstanceIndexContract, BatchWithAnInvalidRecordStoresNothing) {
+  Seed();
+  auto good = Record("P8", "8.1", "8.1.1", "8.1.1.1");
+  auto bad = Record("P8", "8.1", "", "8.1.1.2");
+  auto result = index_->InsertBatch({good, bad}, false);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(result.error().message.find("series_instance_uid"), std::string::npos);
+  EXPECT_FALSE(index_->FindInstance("8.1.1.1")->has_value());
+  EXPECT_TRUE(Studies({M("patient_id", Match::Kind::kSingleValue, {"P8"})}).empty());
+  EXPECT_EQ(index_->Stats()->instances, 7);
+}
+
+TEST_P(InstanceIndexContract, LaterInstancesCompleteStudyAttributes) {
+  auto first = Record("P1", "1.1", "1.1.1", "1.1.1.1");
+  first.study_description = "";
+  first.accession_number = "ACC-1";
+  ASSERT_TRUE(index_->InsertBatch({first}, false));
+  auto second = Record("P1", "1.1", "1.1.2", "1.1.2.1");
+  second.study_description = "CT HEAD";
+  second.accession_number = "";  // empty: keeps the stored value
+  second.modality = "SR";
+  ASSERT_TRUE(index_->InsertBatch({second}, false));
+  auto rows = index_->Search(Q(QueryLevel::kStudy, {}));
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].attributes.study_description, "CT HEAD");
+  EXPECT_EQ((*rows)[0].attributes.accession_number, "ACC-1");
+  EXPECT_EQ((*rows)[0].modalities_in_study, "CT\\SR");
+  EXPECT_EQ((*rows)[0].study_related_series, 2);
+}
+
+TEST_P(InstanceIndexContract, ReplaceIntoAnotherStudyLeavesNoEmptyStudy) {
+  Seed();
+  auto moved = Record("P3", "3.2", "3.2.1", "2.1.1.1");  // JONES's only instance, now filed elsewhere
+  auto result = index_->InsertBatch({moved}, true);
+  ASSERT_TRUE(result);
+  EXPECT_EQ((*result)[0].outcome, InsertOutcome::kReplaced);
+  EXPECT_EQ((*result)[0].previous_sha256, "sha-2.1.1.1");
+  EXPECT_EQ((*index_->FindInstance("2.1.1.1"))->study_instance_uid, "3.2");
+  EXPECT_TRUE(Studies({M("study_instance_uid", Match::Kind::kSingleValue, {"2.1"})}).empty());
+  auto stats = index_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->studies, 4);
+  EXPECT_EQ(stats->series, 5);
+  EXPECT_EQ(stats->instances, 7);
+  EXPECT_EQ(stats->patients, 2);  // P2 had nothing else
+}
+
 // A batch that fails part-way leaves nothing of itself behind. SQLite-specific:
 // a trigger makes the second insert fail.
 TEST(SqliteIndex, FailedBatchIsRolledBack) {
