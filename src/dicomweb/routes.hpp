@@ -1,0 +1,21 @@
+// DICOMweb routes (PS3.18) on the HTTP router, under /dicom-web: QIDO-RS search
+// at study, series and instance level (with nested paths), and WADO-RS metadata
+// of a study or series served from the DICOM JSON kept at ingest. Handlers are
+// thread-safe; every access is audited.
+#pragma once
+
+#include <string>
+
+#include "audit/audit_trail.hpp"
+#include "http/router.hpp"
+#include "storage/api/instance_index.hpp"
+
+namespace dx::dicomweb {
+
+inline constexpr char kRoot[] = "/dicom-web";
+
+// The index and audit trail must outlive the router.
+void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, audit::AuditTrail& audit,
+                    const std::string& ae_title);
+
+}  // namespace dx::dicomweb
