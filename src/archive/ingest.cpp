@@ -21,16 +21,18 @@ std::string NowIso() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::time_point_cast<std::chrono::seconds>(now));
 }
 
-// Blobs are grouped by study under a two-level fan-out; the random suffix keeps
-// a replacement from ever overwriting the bytes the index still points at.
+// Blobs are grouped by study under a two-level fan-out; names carry no UIDs
+// (error messages and logs may show keys); the random suffix keeps a replacement
+// from ever overwriting the bytes the index still points at.
 std::string BlobKey(const storage::InstanceRecord& record) {
   const std::string study_hash = Sha256Hex(record.study_instance_uid);
+  const std::string instance_hash = Sha256Hex(record.sop_instance_uid);
   unsigned char random[6];
   RAND_bytes(random, sizeof random);
   std::string suffix;
   for (unsigned char byte : random) suffix += fmt::format("{:02x}", byte);
-  return fmt::format("{}/{}/{}/{}.{}.dcm", study_hash.substr(0, 2), study_hash.substr(2, 2), study_hash.substr(4, 16),
-                     record.sop_instance_uid, suffix);
+  return fmt::format("{}/{}/{}/{}-{}.dcm", study_hash.substr(0, 2), study_hash.substr(2, 2), study_hash.substr(4, 16),
+                     instance_hash.substr(0, 32), suffix);
 }
 
 ErrorInfo DuplicateError(DuplicatePolicy policy) {

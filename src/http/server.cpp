@@ -130,7 +130,12 @@ void Server::Impl::Session(tcp::socket& socket) {
         response = router.Dispatch(ToRequest(in));
       } catch (const Error& e) {
         response = Response::Problem(HttpStatus(e.code()), e.what());
-        log->warn("event=request-failed code={} reason=\"{}\"", ToString(e.code()), e.what());
+        // Messages may name studies or patients: only server faults are logged above debug.
+        if (response.status >= 500) {
+          log->error("event=request-failed code={}", ToString(e.code()));
+        } else {
+          log->debug("event=request-refused code={} reason=\"{}\"", ToString(e.code()), e.what());
+        }
       } catch (const std::exception& e) {
         response = Response::Problem(500, "internal error");
         log->error("event=request-failed reason=\"{}\"", e.what());
