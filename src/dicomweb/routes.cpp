@@ -4,7 +4,13 @@
 
 #include "archive/query.hpp"
 #include "dicom/json_model.hpp"
+#include "dicomweb/accept.hpp"
 #include "dicomweb/qido.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
 
 namespace dx::dicomweb {
 namespace {
@@ -100,10 +106,76 @@ http::Response Metadata(const http::Request& request, storage::InstanceIndex& in
   return http::Response{200, kDicomJson, std::move(body), {}};
 }
 
+// WADO-RS retrieval of a study, series or instance as multipart/related DICOM
+// (PS3.18 §10.4.1), streamed file by file in the stored transfer syntax.
+http::Response Retrieve(const http::Request& request, storage::InstanceIndex& index, storage::BlobStore& blobs,
+                        audit::AuditTrail& audit) {
+  const auto accept_header = request.headers.count("accept") ? request.headers.at("accept") : std::string();
+  auto accept = NegotiateDicom(accept_header);
+  if (!accept) {
+    return http::Response::Problem(406, "this resource is available as multipart/related; type=\"application/dicom\"");
+  }
+  storage::Query query;
+  query.level = QueryLevel::kStudy;
+  query.matches.push_back({"study_instance_uid", storage::Match::Kind::kSingleValue, {request.params.at("study")}});
+  if (auto series = request.params.find("series"); series != request.params.end()) {
+    query.level = QueryLevel::kSeries;
+    query.matches.push_back({"series_instance_uid", storage::Match::Kind::kSingleValue, {series->second}});
+  }
+  if (auto instance = request.params.find("instance"); instance != request.params.end()) {
+    query.level = QueryLevel::kInstance;
+    query.matches.push_back({"sop_instance_uid", storage::Match::Kind::kSingleValue, {instance->second}});
+  }
+  auto instances = index.ListInstances(query);
+  audit.Record({"http", "dicomweb.retrieve",
+                instances ? fmt::format("success instances={}", instances->size()) : instances.error().message,
+                {"study:" + request.params.at("study")}, ""});
+  if (!instances) throw Error(instances.error());
+  if (instances->empty()) throw Error(ErrorCode::kNotFound, "no instances at " + request.path);
+  for (const auto& instance : *instances) {
+    if (!accept->Accepts(instance.transfer_syntax_uid)) {
+      return http::Response::Problem(
+          406, fmt::format("an instance is stored in transfer syntax {} and transcoding is not available yet; "
+                           "ask with transfer-syntax=* or transfer-syntax={}",
+                           instance.transfer_syntax_uid, instance.transfer_syntax_uid));
+    }
+  }
+  unsigned char random[12];
+  RAND_bytes(random, sizeof random);
+  std::string boundary = "dxhub-";
+  for (unsigned char byte : random) boundary += fmt::format("{:02x}", byte);
+  http::Response response;
+  response.content_type = fmt::format("multipart/related; type=\"application/dicom\"; boundary={}", boundary);
+  response.stream = [&blobs, list = std::move(*instances), boundary](const http::ChunkWriter& write) {
+    std::vector<char> buffer(std::size_t{1} << 18);
+    for (const auto& instance : list) {
+      auto path = blobs.PathOf(instance.blob_key);
+      if (!path) return false;
+      const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return false;
+      bool ok = write(fmt::format("--{}\r\nContent-Type: application/dicom; transfer-syntax={}\r\n\r\n", boundary,
+                                  instance.transfer_syntax_uid));
+      while (ok) {
+        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          ok = n == 0;
+          break;
+        }
+        ok = write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+      }
+      ::close(fd);
+      if (!ok || !write("\r\n")) return false;
+    }
+    return write(fmt::format("--{}--\r\n", boundary));
+  };
+  return response;
+}
+
 }  // namespace
 
-void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, audit::AuditTrail& audit,
-                    const std::string& ae_title) {
+void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, storage::BlobStore& blobs,
+                    audit::AuditTrail& audit, const std::string& ae_title) {
   const std::string root = kRoot;
   auto search = [&index, &audit, ae_title](QueryLevel level) {
     return [&index, &audit, ae_title, level](const http::Request& request) {
@@ -119,6 +191,12 @@ void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, audit::
   auto metadata = [&index, &audit](const http::Request& request) { return Metadata(request, index, audit); };
   router.Add("GET", root + "/studies/{study}/metadata", metadata);
   router.Add("GET", root + "/studies/{study}/series/{series}/metadata", metadata);
+  auto retrieve = [&index, &blobs, &audit](const http::Request& request) {
+    return Retrieve(request, index, blobs, audit);
+  };
+  router.Add("GET", root + "/studies/{study}", retrieve);
+  router.Add("GET", root + "/studies/{study}/series/{series}", retrieve);
+  router.Add("GET", root + "/studies/{study}/series/{series}/instances/{instance}", retrieve);
 }
 
 }  // namespace dx::dicomweb

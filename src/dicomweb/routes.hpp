@@ -1,6 +1,7 @@
 // DICOMweb routes (PS3.18) on the HTTP router, under /dicom-web: QIDO-RS search
-// at study, series and instance level (with nested paths), and WADO-RS metadata
-// of a study or series served from the DICOM JSON kept at ingest. Handlers are
+// at study, series and instance level (with nested paths), WADO-RS metadata of a
+// study or series served from the DICOM JSON kept at ingest, and WADO-RS
+// retrieval of stored objects as streamed multipart/related. Handlers are
 // thread-safe; every access is audited.
 #pragma once
 
@@ -8,14 +9,15 @@
 
 #include "audit/audit_trail.hpp"
 #include "http/router.hpp"
+#include "storage/api/blob_store.hpp"
 #include "storage/api/instance_index.hpp"
 
 namespace dx::dicomweb {
 
 inline constexpr char kRoot[] = "/dicom-web";
 
-// The index and audit trail must outlive the router.
-void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, audit::AuditTrail& audit,
-                    const std::string& ae_title);
+// The index, blob store and audit trail must outlive the router.
+void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, storage::BlobStore& blobs,
+                    audit::AuditTrail& audit, const std::string& ae_title);
 
 }  // namespace dx::dicomweb

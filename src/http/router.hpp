@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -22,11 +23,18 @@ struct Request {
   std::string body;
 };
 
+// Writes one piece of a streamed body; false when the client has gone.
+using ChunkWriter = std::function<bool(std::string_view)>;
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::map<std::string, std::string> headers;
+  // When set, the body is produced by this function piece by piece (sent with
+  // chunked transfer coding) instead of `body`, so large answers are never held
+  // in memory whole. It returns false to abort the response.
+  std::function<bool(const ChunkWriter&)> stream;
 
   static Response Json(const nlohmann::json& value, int status = 200);
   // A problem report (RFC 9457 shape) naming what was wrong.

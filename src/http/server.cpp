@@ -66,6 +66,28 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& in) {
   return request;
 }
 
+// Sends the header, then each piece the stream produces as one chunk.
+bool WriteStreamed(tcp::socket& socket, Response& response, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::empty_body> header{static_cast<bhttp::status>(response.status), version};
+  header.set(bhttp::field::server, "dxhub");
+  header.set(bhttp::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) header.set(name, value);
+  header.keep_alive(keep_alive);
+  header.chunked(true);
+  bhttp::response_serializer<bhttp::empty_body> serializer{header};
+  beast::error_code error;
+  bhttp::write_header(socket, serializer, error);
+  if (error) return false;
+  const bool complete = response.stream([&](std::string_view piece) {
+    if (piece.empty()) return true;
+    asio::write(socket, bhttp::make_chunk(asio::buffer(piece.data(), piece.size())), error);
+    return !error;
+  });
+  if (!complete || error) return false;  // the client sees a truncated chunked body
+  asio::write(socket, bhttp::make_chunk_last(), error);
+  return !error;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -141,6 +163,17 @@ void Server::Impl::Session(tcp::socket& socket) {
         log->error("event=request-failed reason=\"{}\"", e.what());
       }
       if (in.method() == bhttp::verb::head) response.body.clear();
+    }
+    if (response.stream && version >= 11) {
+      if (!WriteStreamed(socket, response, version, keep_alive)) break;
+      if (!keep_alive) break;
+      continue;
+    }
+    if (response.stream) {  // HTTP/1.0 has no chunked coding: collect the body
+      response.stream([&](std::string_view piece) {
+        response.body.append(piece);
+        return true;
+      });
     }
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
     out.set(bhttp::field::server, "dxhub");

@@ -90,7 +90,7 @@ Result<void> Server::Start() {
   impl_->dicom_port = *port;
 
   impl_->AddStatusRoutes();
-  dicomweb::RegisterRoutes(impl_->router, *impl_->storage.index, *impl_->audit, c.ae_title);
+  dicomweb::RegisterRoutes(impl_->router, *impl_->storage.index, *impl_->storage.blobs, *impl_->audit, c.ae_title);
   impl_->http = std::make_unique<http::Server>(http::ServerOptions{c.bind_address, c.http_port, 2, 64u << 20},
                                                impl_->router);
   auto http_port = impl_->http->Start();

@@ -136,3 +136,79 @@ def test_bad_requests_get_a_clear_error(archive, path, code):
     assert status == code, body
     problem = json.loads(body)
     assert problem["status"] == code and problem["detail"]
+
+
+def get_with_accept(server, path: str, accept: str):
+    request = urllib.request.Request(f"http://127.0.0.1:{server.http_port}{path}", headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def multipart_parts(content_type: str, body: bytes) -> list[tuple[dict, bytes]]:
+    boundary = content_type.split("boundary=")[1].split(";")[0].strip('"').encode()
+    parts = []
+    for chunk in body.split(b"--" + boundary)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, payload = chunk.partition(b"\r\n\r\n")
+        headers = dict(line.split(": ", 1) for line in head.decode().strip().split("\r\n"))
+        parts.append((headers, payload[:-2]))  # drop the CRLF before the next boundary
+    return parts
+
+
+def dataset_bytes(blob: bytes) -> bytes:
+    """The data set of a Part 10 file: everything after the file meta group."""
+    import io
+    import pydicom
+    ds = pydicom.dcmread(io.BytesIO(blob), stop_before_pixels=False)
+    meta_end = 132 + int(ds.file_meta.FileMetaInformationGroupLength) + 12
+    return blob[meta_end:]
+
+
+@pytest.mark.parametrize("level", ["study", "series", "instance"])
+def test_wado_retrieve_returns_the_stored_objects(archive, level):
+    server, datasets = archive
+    ds = datasets[0]
+    path = f"/dicom-web/studies/{ds.StudyInstanceUID}"
+    expected = [d for d in datasets if d.StudyInstanceUID == ds.StudyInstanceUID]
+    if level in ("series", "instance"):
+        path += f"/series/{ds.SeriesInstanceUID}"
+        expected = [d for d in expected if d.SeriesInstanceUID == ds.SeriesInstanceUID]
+    if level == "instance":
+        path += f"/instances/{ds.SOPInstanceUID}"
+        expected = [ds]
+    status, headers, body = get_with_accept(
+        server, path, 'multipart/related; type="application/dicom"; transfer-syntax=*')
+    assert status == 200, body[:300]
+    assert headers["Content-Type"].startswith("multipart/related")
+    parts = multipart_parts(headers["Content-Type"], body)
+    assert len(parts) == len(expected)
+    by_uid = {str(d.SOPInstanceUID): d for d in expected}
+    import io
+    import pydicom
+    for part_headers, payload in parts:
+        got = pydicom.dcmread(io.BytesIO(payload))
+        sent = by_uid.pop(str(got.SOPInstanceUID))
+        assert "transfer-syntax=" + str(sent.file_meta.TransferSyntaxUID) in part_headers["Content-Type"]
+        with open(sent.filename, "rb") as f:
+            assert dataset_bytes(payload) == dataset_bytes(f.read())
+    assert not by_uid
+
+
+def test_wado_retrieve_negotiation(archive):
+    server, datasets = archive
+    path = f"/dicom-web/studies/{datasets[0].StudyInstanceUID}"
+    # The generated objects are explicit VR little endian, the default syntax.
+    status, _, _ = get_with_accept(server, path, 'multipart/related; type="application/dicom"')
+    assert status == 200
+    status, _, _ = get_with_accept(server, path, "multipart/related; type=application/dicom; transfer-syntax=1.2.840.10008.1.2.1")
+    assert status == 200
+    status, _, body = get_with_accept(server, path, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.50')
+    assert status == 406 and b"transfer syntax" in body
+    status, _, _ = get_with_accept(server, path, "application/json")
+    assert status == 406
+    status, _, _ = get_with_accept(server, "/dicom-web/studies/1.2.3.999", "*/*")
+    assert status == 404
