@@ -112,6 +112,20 @@ void Server::Impl::Accept() {
   acceptor->async_accept([this](beast::error_code error, tcp::socket socket) {
     if (error) return;  // acceptor closed
     socket.set_option(tcp::no_delay(true));
+    {
+      std::lock_guard lock(sessions_mutex);
+      if (sessions.size() >= options.max_connections) {
+        static constexpr char kBusy[] =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nConnection: close\r\n"
+            "Retry-After: 1\r\nContent-Length: 51\r\n\r\n{\"status\":503,\"detail\":\"too many open connections\"}";
+        beast::error_code ignored;
+        asio::write(socket, asio::buffer(kBusy, sizeof kBusy - 1), ignored);
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        log->warn("event=connection-refused reason=\"too many open connections\" limit={}", options.max_connections);
+        Accept();
+        return;
+      }
+    }
     // Each connection runs synchronously on its own thread: simple, and enough
     // for the status endpoints; streaming services bring their own strands.
     std::thread([this, s = std::move(socket)]() mutable {

@@ -16,6 +16,7 @@ struct ServerOptions {
   int port = 0;                            // 0 picks a free port
   int threads = 2;
   std::size_t max_body_bytes = 64u << 20;  // larger requests get 413
+  std::size_t max_connections = 256;       // more open connections get 503
 };
 
 class Server {
