@@ -25,8 +25,16 @@ class BlobStore {
 
   // Moves a finished staging file under `key` (replacing any blob with that
   // key), computing its SHA-256; with `durable`, fsyncs the file and folder first.
+  // The same as MeasureStaged followed by CommitMeasured.
   virtual Result<BlobInfo> CommitStaged(const std::string& staging_path, const std::string& key,
                                         bool durable) = 0;
+
+  // The size and SHA-256 of a staging file (key left empty); with `durable`, also
+  // fsyncs it. Lets a caller checksum on one thread while it parses on another.
+  virtual Result<BlobInfo> MeasureStaged(const std::string& staging_path, bool durable) = 0;
+  // Commits a staging file already measured by MeasureStaged (same `durable`).
+  virtual Result<BlobInfo> CommitMeasured(const std::string& staging_path, const std::string& key, bool durable,
+                                          const BlobInfo& measured) = 0;
 
   // Writes `bytes` under `key` atomically.
   virtual Result<BlobInfo> Put(const std::string& key, const std::string& bytes, bool durable) = 0;

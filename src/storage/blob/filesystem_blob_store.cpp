@@ -133,10 +133,22 @@ Result<std::string> FilesystemBlobStore::BlobPath(const std::string& key) const 
 
 Result<BlobInfo> FilesystemBlobStore::CommitStaged(const std::string& staging_path, const std::string& key,
                                                    bool durable) {
-  auto path = BlobPath(key);
-  if (!path) return tl::unexpected(path.error());
+  if (auto path = BlobPath(key); !path) return tl::unexpected(path.error());
+  auto measured = MeasureStaged(staging_path, durable);
+  if (!measured) return tl::unexpected(measured.error());
+  return CommitMeasured(staging_path, key, durable, *measured);
+}
+
+Result<BlobInfo> FilesystemBlobStore::MeasureStaged(const std::string& staging_path, bool durable) {
   auto measured = MeasureAndSync(staging_path, durable);
   if (!measured) return tl::unexpected(measured.error());
+  return BlobInfo{"", measured->first, measured->second};
+}
+
+Result<BlobInfo> FilesystemBlobStore::CommitMeasured(const std::string& staging_path, const std::string& key,
+                                                     bool durable, const BlobInfo& measured) {
+  auto path = BlobPath(key);
+  if (!path) return tl::unexpected(path.error());
   const fs::path folder = fs::path(*path).parent_path();
   std::error_code error;
   const bool created = fs::create_directories(folder, error);
@@ -155,7 +167,7 @@ Result<BlobInfo> FilesystemBlobStore::CommitStaged(const std::string& staging_pa
       }
     }
   }
-  return BlobInfo{key, measured->first, measured->second};
+  return BlobInfo{key, measured.size_bytes, measured.sha256};
 }
 
 Result<BlobInfo> FilesystemBlobStore::Put(const std::string& key, const std::string& bytes, bool durable) {

@@ -27,6 +27,9 @@ class FilesystemBlobStore : public BlobStore {
   // Keys are relative paths of non-empty components, none "." or "..", not
   // under tmp/; anything else is kInvalidInput.
   Result<BlobInfo> CommitStaged(const std::string& staging_path, const std::string& key, bool durable) override;
+  Result<BlobInfo> MeasureStaged(const std::string& staging_path, bool durable) override;
+  Result<BlobInfo> CommitMeasured(const std::string& staging_path, const std::string& key, bool durable,
+                                  const BlobInfo& measured) override;
   Result<BlobInfo> Put(const std::string& key, const std::string& bytes, bool durable) override;
   Result<std::string> PathOf(const std::string& key) override;
   Result<std::string> Read(const std::string& key) override;
