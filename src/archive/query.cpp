@@ -65,18 +65,6 @@ const Key* KeyFor(dicom::Tag tag) {
   return nullptr;
 }
 
-std::vector<std::string> SplitBackslash(const std::string& value) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= value.size()) {
-    std::size_t end = value.find('\\', start);
-    if (end == std::string::npos) end = value.size();
-    parts.push_back(value.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
 bool AllDigits(const std::string& text) {
   for (char c : text) {
     if ((c < '0' || c > '9') && c != '.') return false;
@@ -89,7 +77,7 @@ Result<Match> MatchFor(const Key& key, const std::string& value) {
   match.column = key.column;
   switch (key.matching) {
     case Matching::kUid: {
-      auto uids = SplitBackslash(value);
+      auto uids = dicom::SplitValues(value);
       match.kind = uids.size() > 1 ? Match::Kind::kList : Match::Kind::kSingleValue;
       match.values = std::move(uids);
       return match;
@@ -113,14 +101,14 @@ Result<Match> MatchFor(const Key& key, const std::string& value) {
     }
     case Matching::kCodeList:
       match.kind = Match::Kind::kList;
-      match.values = SplitBackslash(value);
+      match.values = dicom::SplitValues(value);
       return match;
     case Matching::kText:
       if (value.find_first_of("*?") != std::string::npos) {
         match.kind = Match::Kind::kWildcard;
       } else if (value.find('\\') != std::string::npos) {
         match.kind = Match::Kind::kList;
-        match.values = SplitBackslash(value);
+        match.values = dicom::SplitValues(value);
         return match;
       }
       match.values = {value};

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdatset.h>
@@ -32,5 +33,29 @@ void InitializeToolkit();
 // uncompressed one after decompressing. Returns the peer's response status.
 Result<std::uint16_t> SendInstance(T_ASC_Association* association, const OutgoingInstance& instance,
                                    const std::string& move_originator_ae, std::uint16_t move_message_id);
+
+// One outgoing association (SCU side) with its network, released or aborted
+// and freed on destruction. Used by StoreSender and FindScu.
+class OutboundAssociation {
+ public:
+  struct Context {
+    std::string abstract_syntax;
+    std::vector<std::string> transfer_syntaxes;
+  };
+  OutboundAssociation() = default;
+  ~OutboundAssociation();
+  OutboundAssociation(const OutboundAssociation&) = delete;
+  OutboundAssociation& operator=(const OutboundAssociation&) = delete;
+
+  // Proposes `contexts` (at most 128) to the peer; fails if it accepts none.
+  Result<void> Open(const std::string& calling_ae, const RemotePeer& peer, int timeout_seconds,
+                    const std::vector<Context>& contexts);
+  void Release();
+  T_ASC_Association* get() { return association_; }
+
+ private:
+  T_ASC_Network* network_ = nullptr;
+  T_ASC_Association* association_ = nullptr;
+};
 
 }  // namespace dx::dicom::detail

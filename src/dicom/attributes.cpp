@@ -8,6 +8,18 @@ namespace dx::dicom {
 
 std::string ToString(Tag tag) { return fmt::format("{:04X},{:04X}", tag.group, tag.element); }
 
+std::vector<std::string> SplitValues(std::string_view value) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    std::size_t end = value.find('\\', start);
+    if (end == std::string_view::npos) end = value.size();
+    parts.emplace_back(value.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
 std::optional<std::string> Attributes::Find(Tag tag) const {
   auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
                              [](const Element& e, Tag t) { return e.tag < t; });

@@ -21,6 +21,9 @@ struct Tag {
 
 std::string ToString(Tag tag);  // "0010,0020"
 
+// The values of a multi-valued string ("CT\\MR" → {"CT", "MR"}); one empty value for "".
+std::vector<std::string> SplitValues(std::string_view value);
+
 struct Element {
   Tag tag;
   std::string vr;     // two letters, e.g. "PN"

@@ -14,8 +14,7 @@ struct FindScu::Impl {
   std::string calling_ae;
   int timeout_seconds;
   std::string sop_class;
-  T_ASC_Network* network = nullptr;
-  T_ASC_Association* association = nullptr;
+  detail::OutboundAssociation association;
   T_ASC_PresentationContextID context = 0;
 };
 
@@ -24,30 +23,17 @@ FindScu::FindScu(std::string calling_ae, int timeout_seconds)
   detail::InitializeToolkit();
 }
 
-FindScu::~FindScu() {
-  Release();
-  if (impl_->network) ASC_dropNetwork(&impl_->network);
-}
+FindScu::~FindScu() = default;
 
 Result<void> FindScu::Connect(const RemotePeer& peer, QueryModel model) {
   impl_->sop_class = model == QueryModel::kPatientRoot ? UID_FINDPatientRootQueryRetrieveInformationModel
                      : model == QueryModel::kModalityWorklist ? UID_FINDModalityWorklistInformationModel
                                                               : UID_FINDStudyRootQueryRetrieveInformationModel;
-  OFCondition cond = ASC_initializeNetwork(NET_REQUESTOR, 0, impl_->timeout_seconds, &impl_->network);
-  if (cond.bad()) return Fail(ErrorCode::kInternal, fmt::format("network init failed: {}", cond.text()));
-  T_ASC_Parameters* params = nullptr;
-  ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
-  ASC_setAPTitles(params, impl_->calling_ae.c_str(), peer.ae_title.c_str(), nullptr);
-  const std::string address = fmt::format("{}:{}", peer.host, peer.port);
-  ASC_setPresentationAddresses(params, "localhost", address.c_str());
-  const char* syntaxes[] = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax};
-  ASC_addPresentationContext(params, 1, impl_->sop_class.c_str(), syntaxes, 2);
-  cond = ASC_requestAssociation(impl_->network, params, &impl_->association);
-  if (cond.bad()) {
-    if (impl_->association) ASC_destroyAssociation(&impl_->association);
-    return Fail(ErrorCode::kUnavailable, fmt::format("association to {} failed: {}", address, cond.text()));
-  }
-  impl_->context = ASC_findAcceptedPresentationContextID(impl_->association, impl_->sop_class.c_str());
+  auto opened = impl_->association.Open(
+      impl_->calling_ae, peer, impl_->timeout_seconds,
+      {{impl_->sop_class, {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax}}});
+  if (!opened) return opened;
+  impl_->context = ASC_findAcceptedPresentationContextID(impl_->association.get(), impl_->sop_class.c_str());
   if (impl_->context == 0) {
     Release();
     return Fail(ErrorCode::kRefused, "the peer refused the query model");
@@ -64,10 +50,11 @@ void CollectResponse(void* data, T_DIMSE_C_FindRQ*, int, T_DIMSE_C_FindRSP*, Dcm
 }  // namespace
 
 Result<std::vector<Attributes>> FindScu::Find(const Attributes& identifier) {
-  if (!impl_->association) return Fail(ErrorCode::kInternal, "not connected");
+  T_ASC_Association* association = impl_->association.get();
+  if (!association) return Fail(ErrorCode::kInternal, "not connected");
   std::unique_ptr<DcmDataset> query(detail::ToDataset(identifier));
   T_DIMSE_C_FindRQ request{};
-  request.MessageID = impl_->association->nextMsgID++;
+  request.MessageID = association->nextMsgID++;
   OFStandard::strlcpy(request.AffectedSOPClassUID, impl_->sop_class.c_str(), sizeof request.AffectedSOPClassUID);
   request.DataSetType = DIMSE_DATASET_PRESENT;
   request.Priority = DIMSE_PRIORITY_MEDIUM;
@@ -75,7 +62,7 @@ Result<std::vector<Attributes>> FindScu::Find(const Attributes& identifier) {
   T_DIMSE_C_FindRSP response{};
   DcmDataset* detail = nullptr;
   int responses = 0;
-  OFCondition cond = DIMSE_findUser(impl_->association, impl_->context, &request, query.get(), responses,
+  OFCondition cond = DIMSE_findUser(association, impl_->context, &request, query.get(), responses,
                                     CollectResponse, &matches, DIMSE_BLOCKING, 0, &response, &detail);
   delete detail;
   if (cond.bad()) return Fail(ErrorCode::kUnavailable, fmt::format("C-FIND failed: {}", cond.text()));
@@ -85,10 +72,6 @@ Result<std::vector<Attributes>> FindScu::Find(const Attributes& identifier) {
   return matches;
 }
 
-void FindScu::Release() {
-  if (!impl_->association) return;
-  if (ASC_releaseAssociation(impl_->association).bad()) ASC_abortAssociation(impl_->association);
-  ASC_destroyAssociation(&impl_->association);
-}
+void FindScu::Release() { impl_->association.Release(); }
 
 }  // namespace dx::dicom

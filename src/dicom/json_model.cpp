@@ -5,18 +5,6 @@
 namespace dx::dicom {
 namespace {
 
-std::vector<std::string> SplitValues(const std::string& value) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= value.size()) {
-    std::size_t end = value.find('\\', start);
-    if (end == std::string::npos) end = value.size();
-    parts.push_back(value.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
 bool IsIntegerVr(const std::string& vr) {
   return vr == "IS" || vr == "SS" || vr == "US" || vr == "SL" || vr == "UL" || vr == "SV" || vr == "UV";
 }

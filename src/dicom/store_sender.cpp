@@ -115,14 +115,62 @@ Result<std::uint16_t> SendInstance(T_ASC_Association* association, const Outgoin
   return static_cast<std::uint16_t>(response.DimseStatus);
 }
 
+OutboundAssociation::~OutboundAssociation() {
+  Release();
+  if (network_) ASC_dropNetwork(&network_);
+}
+
+Result<void> OutboundAssociation::Open(const std::string& calling_ae, const RemotePeer& peer, int timeout_seconds,
+                                       const std::vector<Context>& contexts) {
+  if (!network_) {
+    OFCondition cond = ASC_initializeNetwork(NET_REQUESTOR, 0, timeout_seconds, &network_);
+    if (cond.bad()) return Fail(ErrorCode::kInternal, fmt::format("network init failed: {}", cond.text()));
+  }
+  T_ASC_Parameters* params = nullptr;
+  ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
+  ASC_setAPTitles(params, calling_ae.c_str(), peer.ae_title.c_str(), nullptr);
+  const std::string address = fmt::format("{}:{}", peer.host, peer.port);
+  ASC_setPresentationAddresses(params, "localhost", address.c_str());
+  int id = 1;  // odd numbers 1..255 (PS3.8 §9.3.2.2)
+  for (const auto& context : contexts) {
+    if (id > 255) break;
+    std::vector<const char*> syntaxes;
+    for (const auto& syntax : context.transfer_syntaxes) syntaxes.push_back(syntax.c_str());
+    ASC_addPresentationContext(params, static_cast<T_ASC_PresentationContextID>(id), context.abstract_syntax.c_str(),
+                               syntaxes.data(),
+                               static_cast<int>(syntaxes.size()));
+    id += 2;
+  }
+  OFCondition cond = ASC_requestAssociation(network_, params, &association_);
+  if (cond.bad()) {
+    if (association_) {
+      ASC_destroyAssociation(&association_);
+    } else {
+      ASC_destroyAssociationParameters(&params);
+    }
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("association to {} at {} failed: {}", peer.ae_title, address, cond.text()));
+  }
+  if (ASC_countAcceptedPresentationContexts(association_->params) == 0) {
+    Release();
+    return Fail(ErrorCode::kRefused, fmt::format("{} accepted no presentation context", peer.ae_title));
+  }
+  return {};
+}
+
+void OutboundAssociation::Release() {
+  if (!association_) return;
+  if (ASC_releaseAssociation(association_).bad()) ASC_abortAssociation(association_);
+  ASC_destroyAssociation(&association_);
+}
+
 }  // namespace detail
 
 struct StoreSender::Impl {
   Impl(std::string ae, int timeout) : calling_ae(std::move(ae)), timeout_seconds(timeout) {}
   std::string calling_ae;
   int timeout_seconds;
-  T_ASC_Network* network = nullptr;
-  T_ASC_Association* association = nullptr;
+  detail::OutboundAssociation association;
 };
 
 StoreSender::StoreSender(std::string calling_ae, int timeout_seconds)
@@ -130,64 +178,34 @@ StoreSender::StoreSender(std::string calling_ae, int timeout_seconds)
   detail::InitializeToolkit();
 }
 
-StoreSender::~StoreSender() {
-  Release();
-  if (impl_->network) ASC_dropNetwork(&impl_->network);
-}
+StoreSender::~StoreSender() = default;
 
 Result<void> StoreSender::Connect(const RemotePeer& peer, const std::vector<OutgoingInstance>& instances) {
-  OFCondition cond = ASC_initializeNetwork(NET_REQUESTOR, 0, impl_->timeout_seconds, &impl_->network);
-  if (cond.bad()) return Fail(ErrorCode::kInternal, fmt::format("network init failed: {}", cond.text()));
-  T_ASC_Parameters* params = nullptr;
-  ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
-  ASC_setAPTitles(params, impl_->calling_ae.c_str(), peer.ae_title.c_str(), nullptr);
-  const std::string address = fmt::format("{}:{}", peer.host, peer.port);
-  ASC_setPresentationAddresses(params, "localhost", address.c_str());
-
-  // One context per (SOP class, stored syntax), and one uncompressed per SOP class.
-  std::set<std::pair<std::string, std::string>> proposed;
+  // One context per SOP class in the uncompressed syntaxes, and one per (SOP
+  // class, stored syntax) for everything stored compressed.
   std::set<std::string> classes;
+  std::set<std::pair<std::string, std::string>> compressed;
   for (const auto& instance : instances) {
-    proposed.insert({instance.sop_class_uid, instance.transfer_syntax_uid});
     classes.insert(instance.sop_class_uid);
+    if (instance.transfer_syntax_uid != UID_LittleEndianExplicitTransferSyntax &&
+        instance.transfer_syntax_uid != UID_LittleEndianImplicitTransferSyntax) {
+      compressed.insert({instance.sop_class_uid, instance.transfer_syntax_uid});
+    }
   }
-  T_ASC_PresentationContextID id = 1;
-  const char* uncompressed[] = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax};
+  std::vector<detail::OutboundAssociation::Context> contexts;
   for (const auto& sop_class : classes) {
-    if (id > 253) break;
-    ASC_addPresentationContext(params, id, sop_class.c_str(), uncompressed, 2);
-    id += 2;
+    contexts.push_back({sop_class, {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax}});
   }
-  for (const auto& [sop_class, syntax] : proposed) {
-    if (id > 253) break;
-    if (syntax == UID_LittleEndianExplicitTransferSyntax || syntax == UID_LittleEndianImplicitTransferSyntax) continue;
-    const char* one[] = {syntax.c_str()};
-    ASC_addPresentationContext(params, id, sop_class.c_str(), one, 1);
-    id += 2;
-  }
-  cond = ASC_requestAssociation(impl_->network, params, &impl_->association);
-  if (cond.bad()) {
-    if (impl_->association) ASC_destroyAssociation(&impl_->association);
-    return Fail(ErrorCode::kUnavailable, fmt::format("association to {} at {} failed: {}", peer.ae_title, address,
-                                                     cond.text()));
-  }
-  if (ASC_countAcceptedPresentationContexts(params) == 0) {
-    Release();
-    return Fail(ErrorCode::kRefused, fmt::format("{} accepted no presentation context", peer.ae_title));
-  }
-  return {};
+  for (const auto& [sop_class, syntax] : compressed) contexts.push_back({sop_class, {syntax}});
+  return impl_->association.Open(impl_->calling_ae, peer, impl_->timeout_seconds, contexts);
 }
 
 Result<std::uint16_t> StoreSender::Send(const OutgoingInstance& instance, const std::string& move_originator_ae,
                                         std::uint16_t move_message_id) {
-  if (!impl_->association) return Fail(ErrorCode::kInternal, "not connected");
-  return detail::SendInstance(impl_->association, instance, move_originator_ae, move_message_id);
+  if (!impl_->association.get()) return Fail(ErrorCode::kInternal, "not connected");
+  return detail::SendInstance(impl_->association.get(), instance, move_originator_ae, move_message_id);
 }
 
-void StoreSender::Release() {
-  if (!impl_->association) return;
-  if (ASC_releaseAssociation(impl_->association).bad()) ASC_abortAssociation(impl_->association);
-  ASC_destroyAssociation(&impl_->association);
-}
+void StoreSender::Release() { impl_->association.Release(); }
 
 }  // namespace dx::dicom
