@@ -20,6 +20,14 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; w
 trap cleanup EXIT
 export TCP_NODELAY=1
 
+bash scripts/setup-deps.sh >/dev/null
+if ! command -v Orthanc >/dev/null; then
+  sudo=(); [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends orthanc >/dev/null
+  # The package starts a system service on 4242/8042; the benchmark runs its own.
+  "${sudo[@]}" systemctl disable --now orthanc >/dev/null 2>&1 || true
+fi
+
 if [ "$(find "$data" -name '*.dcm' 2>/dev/null | wc -l)" -ne "$slices" ]; then
   rm -rf "$data"
   /usr/bin/python3 tests/tools/dicomgen.py ct --out "$data" --studies 1 --slices "$slices" --rows 512 --cols 512 \

@@ -14,9 +14,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # integration tests (Debian's /usr/bin/python3 and its modules)
   python3 python3-pytest python3-pydicom python3-numpy libgdcm-tools
-  # whole-system benchmarks
-  orthanc orthanc-dicomweb
 )
+# Orthanc (the benchmarks' comparison) is installed by bench/ingest.sh itself: its
+# Debian package starts a service on 4242 and 8042, dxhub's own default ports.
 
 missing=()
 for package in "${packages[@]}"; do
