@@ -1,5 +1,6 @@
 # Writes OUTPUT, a C++ file defining dx::storage::sqlite::Migrations() from the
-# SQL files in INPUTS (named NNNN_name.sql), in order.
+# SQL files in INPUTS (named NNNN_name.sql, separated by "|"), in order.
+string(REPLACE "|" ";" INPUTS "${INPUTS}")
 set(body "")
 foreach(input IN LISTS INPUTS)
   get_filename_component(file_name ${input} NAME_WE)

@@ -23,11 +23,34 @@ bool IsValidUid(std::string_view uid) {
   }
 }
 
+namespace {
+
+// 16 random bytes shaped as a version 4 UUID (RFC 9562 §5.4).
+void RandomUuidBytes(unsigned char (&bytes)[16]) {
+  RAND_bytes(bytes, sizeof bytes);
+  bytes[6] = (bytes[6] & 0x0F) | 0x40;
+  bytes[8] = (bytes[8] & 0x3F) | 0x80;
+}
+
+}  // namespace
+
+std::string GenerateUuid() {
+  unsigned char bytes[16];
+  RandomUuidBytes(bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0x0F]);
+  }
+  return out;
+}
+
 std::string GenerateUid() {
   unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
-  bytes[6] = (bytes[6] & 0x0F) | 0x40;  // UUID version 4
-  bytes[8] = (bytes[8] & 0x3F) | 0x80;
+  RandomUuidBytes(bytes);
   // Decimal of the 128-bit value, by repeated division.
   std::string decimal;
   std::uint32_t words[4];

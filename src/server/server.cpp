@@ -6,12 +6,15 @@
 
 #include "core/logging.hpp"
 #include "audit/audit_trail.hpp"
+#include "cds/hooks/service.hpp"
+#include "cds/loader.hpp"
 #include "dicom/dimse_server.hpp"
 #include "dicomweb/routes.hpp"
 #include "dimse/archive_handlers.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "storage/blob/filesystem_blob_store.hpp"
+#include "storage/sqlite/sqlite_consultation_store.hpp"
 #include "storage/sqlite/sqlite_index.hpp"
 
 namespace dx::server {
@@ -37,6 +40,9 @@ struct Server::Impl {
   std::unique_ptr<archive::Ingest> ingest;
   std::unique_ptr<dimse::ArchiveHandlers> handlers;
   std::unique_ptr<dicom::DimseServer> dimse;
+  std::unique_ptr<cds::KnowledgeBase> knowledge;
+  std::unique_ptr<storage::ConsultationStore> consultations;
+  std::unique_ptr<cds::hooks::CdsService> cds;
   http::Router router;
   std::unique_ptr<http::Server> http;
   int dicom_port = 0;
@@ -90,6 +96,18 @@ Result<void> Server::Start() {
   impl_->dicom_port = *port;
 
   impl_->AddStatusRoutes();
+  auto knowledge = cds::LoadKnowledgeBase(c.knowledge_dir);
+  if (!knowledge) {
+    return Fail(knowledge.error().code, fmt::format("decision-support knowledge base {}: {}", c.knowledge_dir,
+                                                    knowledge.error().message));
+  }
+  impl_->knowledge = std::make_unique<cds::KnowledgeBase>(std::move(*knowledge));
+  auto consultations = storage::SqliteConsultationStore::Open(
+      (std::filesystem::path(c.data_dir) / "index.sqlite").string(), c.durable);
+  if (!consultations) return tl::unexpected(consultations.error());
+  impl_->consultations = std::move(*consultations);
+  impl_->cds = std::make_unique<cds::hooks::CdsService>(*impl_->knowledge, *impl_->consultations, *impl_->audit);
+  impl_->cds->RegisterRoutes(impl_->router);
   dicomweb::RegisterRoutes(impl_->router, *impl_->storage.index, *impl_->storage.blobs, *impl_->audit, c.ae_title);
   impl_->http = std::make_unique<http::Server>(http::ServerOptions{c.bind_address, c.http_port, 2, 64u << 20},
                                                impl_->router);
@@ -106,6 +124,9 @@ void Server::Stop() {
   if (impl_->dimse) impl_->dimse->Stop();
   impl_->dimse.reset();
   impl_->handlers.reset();
+  impl_->cds.reset();
+  impl_->consultations.reset();
+  impl_->knowledge.reset();
   impl_->ingest.reset();
   impl_->audit.reset();
   impl_->storage = {};

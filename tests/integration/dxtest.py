@@ -111,8 +111,9 @@ class DxhubServer:
         argv = [self.binary, "serve", "--data-dir", str(self.data_dir), "--dicom-port", "0",
                 "--http-port", "0", "--ae-title", self.ae_title, *self.args]
         log = open(self.log_path, "wb")
+        env = {"DXHUB_KNOWLEDGE_DIR": str(REPO / "knowledge"), **os.environ}
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log,
-                                        stdin=subprocess.DEVNULL, env=dict(os.environ))
+                                        stdin=subprocess.DEVNULL, env=env)
         log.close()
         line_holder: list[bytes] = []
         reader = threading.Thread(target=lambda: line_holder.append(

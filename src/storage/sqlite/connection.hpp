@@ -13,6 +13,12 @@
 
 #include "core/error.hpp"
 
+// Evaluates a Result-returning expression into `var`, returning its error from
+// the enclosing function when it failed.
+#define DX_TRY(var, expr) \
+  auto var = (expr);      \
+  if (!var) return tl::unexpected(var.error())
+
 namespace dx::storage::sqlite {
 
 // A prepared statement for one execution. Borrowed from the connection's cache

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
+#include "storage/sqlite/connection.hpp"
+
 namespace dx::storage::sqlite {
 
 struct Migration {
@@ -15,5 +18,10 @@ struct Migration {
 
 // In version order.
 const std::vector<Migration>& Migrations();
+
+// Applies the migrations not yet recorded in `c`'s schema_migrations, in one
+// transaction, so every adapter opening the same file may call it. Fails when
+// the file has a schema newer than this build knows (`path` names it).
+Result<void> ApplyMigrations(Connection& c, const std::string& path);
 
 }  // namespace dx::storage::sqlite

@@ -18,10 +18,6 @@ using sqlite::Statement;
 
 namespace {
 
-#define DX_TRY(var, expr) \
-  auto var = (expr);      \
-  if (!var) return tl::unexpected(var.error())
-
 // Query columns by name (the whitelist of instance_index.hpp): SQL expression
 // and level. Only these strings ever become column names in generated SQL.
 struct Column {
@@ -334,56 +330,9 @@ struct SqliteIndex::Impl {
     std::set<std::int64_t> series, studies, patients;
   };
 
-  Result<void> Migrate();
   Result<InsertResult> InsertOne(const InstanceRecord& r, bool replace_existing, Touched& touched);
   Result<void> RefreshCounts(const Touched& touched);
 };
-
-Result<void> SqliteIndex::Impl::Migrate() {
-  Connection& c = *writer;
-  if (auto ok = c.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-                          " name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
-      !ok) {
-    return ok;
-  }
-  // One transaction for all pending migrations: two processes opening the same
-  // new index serialise here, and the second finds nothing left to do.
-  if (auto ok = c.Execute("BEGIN IMMEDIATE"); !ok) return ok;
-  auto run = [&]() -> Result<void> {
-    std::set<std::int64_t> applied;
-    {
-      DX_TRY(select, c.Prepare("SELECT version FROM schema_migrations"));
-      while (true) {
-        DX_TRY(more, select->Step());
-        if (!*more) break;
-        applied.insert(select->Int(0));
-      }
-    }
-    const auto& migrations = sqlite::Migrations();
-    const std::int64_t known = migrations.empty() ? 0 : migrations.back().version;
-    if (!applied.empty() && *applied.rbegin() > known) {
-      return Fail(ErrorCode::kStorage,
-                  fmt::format("index {} has schema version {}, newer than this dxhub knows ({}); use a newer dxhub",
-                              path, *applied.rbegin(), known));
-    }
-    for (const auto& migration : migrations) {
-      if (applied.count(migration.version)) continue;
-      if (auto ok = c.Execute(migration.sql); !ok) {
-        return Fail(ErrorCode::kStorage, fmt::format("migration {} ({}) failed: {}", migration.version,
-                                                     migration.name, ok.error().message));
-      }
-      DX_TRY(record, c.Prepare("INSERT INTO schema_migrations (version, name) VALUES (?, ?)"));
-      record->Bind(1, static_cast<std::int64_t>(migration.version)).Bind(2, migration.name);
-      DX_TRY(done, record->Run());
-    }
-    return {};
-  };
-  if (auto ok = run(); !ok) {
-    (void)c.Execute("ROLLBACK");
-    return ok;
-  }
-  return c.Execute("COMMIT");
-}
 
 Result<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path, bool durable, int readers) {
   auto impl = std::make_unique<Impl>();
@@ -391,7 +340,7 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path, 
   impl->durable = durable;
   DX_TRY(writer, Connection::Open(path, durable));
   impl->writer = std::move(*writer);
-  if (auto migrated = impl->Migrate(); !migrated) return tl::unexpected(migrated.error());
+  if (auto migrated = sqlite::ApplyMigrations(*impl->writer, path); !migrated) return tl::unexpected(migrated.error());
   for (int i = 0; i < std::max(1, readers); ++i) {
     DX_TRY(reader, Connection::Open(path, durable));
     if (auto ok = (*reader)->Execute("PRAGMA query_only=ON"); !ok) return tl::unexpected(ok.error());
