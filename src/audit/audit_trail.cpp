@@ -1,9 +1,13 @@
 #include "audit/audit_trail.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <fstream>
 #include <memory>
 
 #include <fmt/chrono.h>
@@ -22,9 +26,30 @@ std::string EntryHash(const nlohmann::json& entry_without_hash) { return Sha256H
 
 }  // namespace
 
+// Holds an exclusive flock on `fd` for its lifetime.
+class AuditFileLock {
+ public:
+  explicit AuditFileLock(int fd) : fd_(fd) {
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~AuditFileLock() { ::flock(fd_, LOCK_UN); }
+  AuditFileLock(const AuditFileLock&) = delete;
+  AuditFileLock& operator=(const AuditFileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 Result<std::unique_ptr<FileAuditTrail>> FileAuditTrail::Open(const std::string& path, bool durable) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return Fail(ErrorCode::kStorage, fmt::format("cannot open audit trail {}", path));
+  AuditFileLock lock(fd);  // no other process appends while the chain is verified
   auto verified = Verify(path);
-  if (!verified) return tl::unexpected(verified.error());
+  if (!verified) {
+    ::close(fd);
+    return tl::unexpected(verified.error());
+  }
   std::string last_hash = kGenesis;
   {
     std::ifstream in(path);
@@ -34,21 +59,46 @@ Result<std::unique_ptr<FileAuditTrail>> FileAuditTrail::Open(const std::string& 
     }
     if (!last.empty()) last_hash = nlohmann::json::parse(last).at("hash").get<std::string>();
   }
-  auto trail = std::unique_ptr<FileAuditTrail>(new FileAuditTrail(path, durable, *verified + 1, last_hash));
-  if (!trail->out_) return Fail(ErrorCode::kStorage, fmt::format("cannot open audit trail {}", path));
-  return trail;
+  struct stat info {};
+  ::fstat(fd, &info);
+  return std::unique_ptr<FileAuditTrail>(new FileAuditTrail(path, durable, fd, static_cast<std::uint64_t>(info.st_size),
+                                                            *verified + 1, last_hash));
 }
 
-FileAuditTrail::FileAuditTrail(std::string path, bool durable, std::uint64_t next_sequence, std::string last_hash)
+FileAuditTrail::FileAuditTrail(std::string path, bool durable, int fd, std::uint64_t size,
+                               std::uint64_t next_sequence, std::string last_hash)
     : path_(std::move(path)),
       durable_(durable),
-      out_(path_, std::ios::app),
+      fd_(fd),
+      known_size_(size),
       next_sequence_(next_sequence),
       last_hash_(std::move(last_hash)) {}
 
+FileAuditTrail::~FileAuditTrail() { ::close(fd_); }
+
+void FileAuditTrail::CatchUp(std::uint64_t size) {
+  std::ifstream in(path_, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(known_size_));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const auto entry = nlohmann::json::parse(line, nullptr, false);
+    if (entry.is_object() && entry.contains("hash") && entry.contains("seq")) {
+      last_hash_ = entry["hash"].get<std::string>();
+      next_sequence_ = entry["seq"].get<std::uint64_t>() + 1;
+    }
+  }
+  known_size_ = size;
+}
+
 void FileAuditTrail::Record(const Event& event) {
   const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  std::lock_guard lock(mutex_);
+  std::lock_guard guard(mutex_);
+  AuditFileLock lock(fd_);
+  struct stat info {};
+  if (::fstat(fd_, &info) == 0 && static_cast<std::uint64_t>(info.st_size) != known_size_) {
+    CatchUp(static_cast<std::uint64_t>(info.st_size));
+  }
   nlohmann::json entry{{"seq", next_sequence_},
                        {"time", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now)},
                        {"actor", event.actor},
@@ -59,15 +109,16 @@ void FileAuditTrail::Record(const Event& event) {
                        {"prev", last_hash_}};
   const std::string hash = EntryHash(entry);
   entry["hash"] = hash;
-  out_ << entry.dump() << '\n';
-  out_.flush();
-  if (durable_) {
-    int fd = ::open(path_.c_str(), O_WRONLY);
-    if (fd >= 0) {
-      ::fdatasync(fd);
-      ::close(fd);
-    }
+  const std::string line = entry.dump() + '\n';
+  std::size_t written = 0;
+  while (written < line.size()) {
+    const ssize_t n = ::write(fd_, line.data() + written, line.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // disk full or I/O error: the next Verify reports the torn line
+    written += static_cast<std::size_t>(n);
   }
+  if (durable_) ::fdatasync(fd_);
+  known_size_ += written;
   last_hash_ = hash;
   ++next_sequence_;
 }

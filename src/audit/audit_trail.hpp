@@ -1,11 +1,12 @@
 // The audit trail: one entry per access to patient data (who, what, which
 // patient or study, outcome), appended to a log in which each entry carries
 // the SHA-256 of the previous one, so a removed or edited line breaks the
-// chain (Verify finds it). Record is thread-safe; entries are written in order.
+// chain (Verify finds it). Record is thread-safe and safe across processes
+// (a server and `dxhub import` on one data folder): each append holds an
+// exclusive flock and first catches up with entries other processes added.
 #pragma once
 
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,17 +34,25 @@ class AuditTrail {
 class FileAuditTrail : public AuditTrail {
  public:
   static Result<std::unique_ptr<FileAuditTrail>> Open(const std::string& path, bool durable);
+  ~FileAuditTrail() override;
+  FileAuditTrail(const FileAuditTrail&) = delete;
+  FileAuditTrail& operator=(const FileAuditTrail&) = delete;
   void Record(const Event& event) override;
 
   // Re-reads `path` and checks the chain; fails naming the first broken line.
   static Result<std::uint64_t> Verify(const std::string& path);
 
  private:
-  FileAuditTrail(std::string path, bool durable, std::uint64_t next_sequence, std::string last_hash);
+  FileAuditTrail(std::string path, bool durable, int fd, std::uint64_t size, std::uint64_t next_sequence,
+                 std::string last_hash);
+  // Reads entries appended by other processes since `known_size_` (the caller holds the flock).
+  void CatchUp(std::uint64_t size);
+
   std::string path_;
   bool durable_;
+  int fd_;
   std::mutex mutex_;
-  std::ofstream out_;
+  std::uint64_t known_size_;  // bytes of the file this object has accounted for
   std::uint64_t next_sequence_;
   std::string last_hash_;
 };

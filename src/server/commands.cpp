@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "audit/audit_trail.hpp"
 #include "cds/evaluator.hpp"
 #include "cds/json.hpp"
 #include "cds/loader.hpp"
@@ -67,6 +68,13 @@ int RunImport(const Config& config, const std::vector<std::string>& paths, int t
     }
   }
   std::sort(files.begin(), files.end());
+  // The same trail a running server writes to: appends from both processes interleave safely.
+  auto audit = audit::FileAuditTrail::Open((std::filesystem::path(config.data_dir) / "audit.log").string(),
+                                           config.durable);
+  if (!audit) {
+    std::cerr << "dxhub import: " << audit.error().message << "\n";
+    return 1;
+  }
   {
     archive::Ingest ingest({config.duplicate_policy, config.durable, config.ingest_batch}, *storage->index,
                            *storage->blobs);
@@ -81,6 +89,11 @@ int RunImport(const Config& config, const std::vector<std::string>& paths, int t
           file = files[next++];
         }
         auto outcome = ingest.ImportFile(file);
+        (*audit)->Record({"import", "dicom.import", outcome ? "success" : outcome.error().message,
+                          outcome ? std::vector<std::string>{"study:" + outcome->study_instance_uid,
+                                                             "instance:" + outcome->sop_instance_uid}
+                                  : std::vector<std::string>{},
+                          "local"});
         std::lock_guard lock(mutex);
         if (!outcome) {
           ++failed;

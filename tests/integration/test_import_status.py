@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import urllib.request
 
-from dxtest import (assert_same_instance, by_sop_instance, dicom_files, dicomgen, dxhub_cli,
+from dxtest import (storescu, assert_same_instance, by_sop_instance, dicom_files, dicomgen, dxhub_cli,
                     findscu, getscu, read_dataset)
 
 
@@ -132,3 +133,28 @@ def test_import_options_before_or_after_the_folder(dxhub_bin, tmp_path):
         result = dxhub_cli(dxhub_bin, *argv)
         assert result.returncode == 0, f"dxhub {argv}: {result.stderr}"
         assert import_counts(result)["stored"] == 1
+
+
+def test_import_beside_a_running_server_is_audited_in_one_chain(dxhub, dxhub_bin, tmp_path, work):
+    """dxhub import and a running server append to the same audit trail; the chain
+    verifies at the next start and every imported instance is there."""
+    source = tmp_path / "source"
+    dicomgen("ct", "--out", source, "--studies", "1", "--slices", "3", "--rows", "16", "--cols", "16",
+             "--seed", "import-audit")
+    # One instance arrives over C-STORE while the server runs, the other two by import.
+    files = dicom_files(source)
+    server = dxhub()
+    outcome = storescu(server, files[:1], work)
+    assert outcome.all_succeeded, outcome.output
+    result = dxhub_cli(dxhub_bin, "import", *files[1:], "--data-dir", server.data_dir)
+    assert result.returncode == 0, result.stderr
+    # The server writes again after the import's entries: it must chain onto them.
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/dicom-web/studies", timeout=30) as answer:
+        assert len(json.loads(answer.read())) == 1
+    server.restart()  # start-up verifies the chain
+    entries = [json.loads(line) for line in (server.data_dir / "audit.log").read_text().splitlines()]
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    imported = [e for e in entries if e["action"] == "dicom.import"]
+    assert len(imported) == 2 and all(e["outcome"] == "success" for e in imported)
+    assert any(e["action"] == "dicom.store" for e in entries)
+    assert entries[-1]["action"] == "dicom.search" or any(e["action"] == "dicomweb.search" for e in entries)

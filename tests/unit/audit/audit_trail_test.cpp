@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -13,6 +15,25 @@ std::string FreshPath(const std::string& name) {
   std::string path = ::testing::TempDir() + "/" + name;
   std::remove(path.c_str());
   return path;
+}
+
+// Two writers on one file, as a server and `dxhub import` are: each append
+// catches up with the other's entries, so the chain stays whole.
+TEST(AuditTrail, TwoWritersOnOneFileKeepOneChain) {
+  const auto path = FreshPath("audit-two-writers.log");
+  auto first = FileAuditTrail::Open(path, false);
+  auto second = FileAuditTrail::Open(path, false);
+  ASSERT_TRUE(first && second);
+  std::vector<std::thread> writers;
+  for (auto* trail : {first->get(), second->get()}) {
+    writers.emplace_back([trail] {
+      for (int i = 0; i < 300; ++i) trail->Record({"W", "dicom.store", "success", {"study:1"}, ""});
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  auto verified = FileAuditTrail::Verify(path);
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_EQ(*verified, 600u);
 }
 
 TEST(AuditTrail, ChainsEntriesAcrossReopen) {
