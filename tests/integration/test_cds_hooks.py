@@ -150,7 +150,7 @@ def test_order_select_lumbar_mri_for_simple_back_pain_is_flagged_and_recorded(se
     assert record["order"] == "ServiceRequest/sr-lbp"
     assert record["patient"] == "Patient/pat-1"
     assert record["user"] == "Practitioner/gp-7"
-    assert {"id": "NG59-LBP-NO-IMAGING", "version": 1} in record["rules"]
+    assert {"id": "NG59-LBP-NO-IMAGING", "version": 2} in record["rules"]
     assert record["input"]["age"] == 45
     assert card["uuid"] in record["cards"]
 

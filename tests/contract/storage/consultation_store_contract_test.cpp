@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -18,6 +19,9 @@ struct ConsultationBackend {
   std::string name;
   std::function<std::unique_ptr<ConsultationStore>(const std::string& folder)> open;
 };
+
+// Names the backend in test output instead of dumping its bytes.
+void PrintTo(const ConsultationBackend& backend, std::ostream* out) { *out << backend.name; }
 
 std::vector<ConsultationBackend> ConsultationBackends() {
   return {{"sqlite", [](const std::string& folder) -> std::unique_ptr<ConsultationStore> {
