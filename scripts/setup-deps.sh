@@ -13,7 +13,7 @@ packages=(
   # unit tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # integration tests (Debian's /usr/bin/python3 and its modules)
-  python3 python3-pytest python3-pydicom python3-numpy python3-jsonschema libgdcm-tools
+  python3 python3-pytest python3-pydicom python3-numpy python3-jsonschema python3-pil libgdcm-tools
 )
 # Orthanc (the benchmarks' comparison) is installed by bench/ingest.sh itself: its
 # Debian package starts a service on 4242 and 8042, dxhub's own default ports.

@@ -5,6 +5,7 @@
 #include "archive/query.hpp"
 #include "dicom/json_model.hpp"
 #include "dicomweb/accept.hpp"
+#include "dicomweb/pixel_routes.hpp"
 #include "dicomweb/qido.hpp"
 
 #include <fcntl.h>
@@ -197,6 +198,7 @@ void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, storage
   router.Add("GET", root + "/studies/{study}", retrieve);
   router.Add("GET", root + "/studies/{study}/series/{series}", retrieve);
   router.Add("GET", root + "/studies/{study}/series/{series}/instances/{instance}", retrieve);
+  RegisterPixelRoutes(router, index, blobs, audit);
 }
 
 }  // namespace dx::dicomweb
