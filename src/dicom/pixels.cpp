@@ -4,7 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <fstream>
 #include <mutex>
+#include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -164,6 +167,40 @@ Result<std::string> RenderFrame(const std::string& path, const RenderOptions& op
   std::free(buffer);
   if (!written || out.empty()) return Fail(ErrorCode::kInternal, "encoding the rendered image failed");
   return out;
+}
+
+bool CanTranscodeToExplicitLittleEndian(const std::string& syntax) {
+  static const std::set<std::string> kDecodable = {
+      "1.2.840.10008.1.2",      "1.2.840.10008.1.2.1",    "1.2.840.10008.1.2.2",    "1.2.840.10008.1.2.1.99",
+      "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",
+      "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.5"};
+  return kDecodable.count(syntax) > 0;
+}
+
+Result<std::string> TranscodeToExplicitLittleEndian(const std::string& path, const std::string& scratch_path) {
+  RegisterPixelDecoders();
+  DcmFileFormat file;
+  OFCondition status = file.loadFile(path.c_str());
+  if (status.bad()) return Fail(ErrorCode::kStorage, fmt::format("cannot read stored object: {}", status.text()));
+  const std::string stored = DcmXfer(file.getDataset()->getOriginalXfer()).getXferID();
+  if (!CanTranscodeToExplicitLittleEndian(stored)) {
+    return Fail(ErrorCode::kUnsupported, fmt::format("objects in transfer syntax {} cannot be decoded here", stored));
+  }
+  status = file.getDataset()->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+  if (status.bad() || !file.getDataset()->canWriteXfer(EXS_LittleEndianExplicit)) {
+    return Fail(ErrorCode::kUnsupported, fmt::format("cannot decode this object from {}: {}", stored, status.text()));
+  }
+  const std::string& temporary = scratch_path;
+  status = file.saveFile(temporary.c_str(), EXS_LittleEndianExplicit);
+  if (status.bad()) {
+    std::remove(temporary.c_str());
+    return Fail(ErrorCode::kStorage, fmt::format("cannot write the transcoded object: {}", status.text()));
+  }
+  std::ifstream in(temporary, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::remove(temporary.c_str());
+  return bytes.str();
 }
 
 }  // namespace dx::dicom

@@ -47,4 +47,13 @@ struct RenderOptions {
 // kInvalidInput for a bad frame number; kUnsupported for images DCMTK cannot render.
 Result<std::string> RenderFrame(const std::string& path, const RenderOptions& options);
 
+// True when TranscodeToExplicitLittleEndian can handle objects stored in `syntax`
+// (the uncompressed syntaxes, deflate, JPEG, JPEG-LS and RLE; not JPEG 2000 or video).
+bool CanTranscodeToExplicitLittleEndian(const std::string& syntax);
+
+// The whole Part 10 object re-encoded in Explicit VR Little Endian, pixel data
+// decoded (PS3.18 §8.7.3.5: what a client gets when it asks for that syntax).
+// `scratch_path` is a unique file name it may write and removes again.
+Result<std::string> TranscodeToExplicitLittleEndian(const std::string& path, const std::string& scratch_path);
+
 }  // namespace dx::dicom

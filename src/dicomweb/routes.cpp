@@ -4,6 +4,7 @@
 
 #include "archive/query.hpp"
 #include "dicom/json_model.hpp"
+#include "dicom/pixels.hpp"
 #include "dicomweb/accept.hpp"
 #include "dicomweb/pixel_routes.hpp"
 #include "dicomweb/qido.hpp"
@@ -133,11 +134,14 @@ http::Response Retrieve(const http::Request& request, storage::InstanceIndex& in
                 {"study:" + request.params.at("study")}, ""});
   if (!instances) throw Error(instances.error());
   if (instances->empty()) throw Error(ErrorCode::kNotFound, "no instances at " + request.path);
+  // Each instance goes as stored when the client takes that syntax, otherwise decoded
+  // to explicit VR little endian when it takes that (PS3.18 §8.7.3.5).
   for (const auto& instance : *instances) {
-    if (!accept->Accepts(instance.transfer_syntax_uid)) {
+    if (accept->Accepts(instance.transfer_syntax_uid)) continue;
+    if (!accept->Accepts(kExplicitLittleEndian) || !dicom::CanTranscodeToExplicitLittleEndian(instance.transfer_syntax_uid)) {
       return http::Response::Problem(
-          406, fmt::format("an instance is stored in transfer syntax {} and transcoding is not available yet; "
-                           "ask with transfer-syntax=* or transfer-syntax={}",
+          406, fmt::format("an instance is stored in transfer syntax {}, which is not acceptable and cannot be "
+                           "transcoded to one that is; ask with transfer-syntax=* or transfer-syntax={}",
                            instance.transfer_syntax_uid, instance.transfer_syntax_uid));
     }
   }
@@ -147,11 +151,22 @@ http::Response Retrieve(const http::Request& request, storage::InstanceIndex& in
   for (unsigned char byte : random) boundary += fmt::format("{:02x}", byte);
   http::Response response;
   response.content_type = fmt::format("multipart/related; type=\"application/dicom\"; boundary={}", boundary);
-  response.stream = [&blobs, list = std::move(*instances), boundary](const http::ChunkWriter& write) {
+  response.stream = [&blobs, list = std::move(*instances), boundary,
+                     accept = *accept](const http::ChunkWriter& write) {
     std::vector<char> buffer(std::size_t{1} << 18);
     for (const auto& instance : list) {
       auto path = blobs.PathOf(instance.blob_key);
       if (!path) return false;
+      if (!accept.Accepts(instance.transfer_syntax_uid)) {
+        auto transcoded = dicom::TranscodeToExplicitLittleEndian(*path, blobs.NewStagingPath());
+        if (!transcoded) return false;  // checked decodable above; a failure here ends the stream
+        if (!write(fmt::format("--{}\r\nContent-Type: application/dicom; transfer-syntax={}\r\n\r\n", boundary,
+                               kExplicitLittleEndian)) ||
+            !write(*transcoded) || !write("\r\n")) {
+          return false;
+        }
+        continue;
+      }
       const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) return false;
       bool ok = write(fmt::format("--{}\r\nContent-Type: application/dicom; transfer-syntax={}\r\n\r\n", boundary,

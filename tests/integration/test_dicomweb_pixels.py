@@ -201,3 +201,34 @@ def test_jpeg_2000_frames_are_refused_plainly(archive):
         pytest.skip("gdcmconv did not produce a JPEG 2000 object")
     status, _, body = get(server, base(ds) + "/frames/1", OCTET)
     assert status == 406 and b"1.2.840.10008.1.2.4.90" in body
+
+
+@pytest.mark.parametrize("name", ["jpeg-lossless", "jpeg-ls-lossless", "rle", "explicit-be", "deflate", "jpeg-baseline"])
+def test_retrieve_transcodes_to_explicit_little_endian_when_asked(archive, name, tmp_path):
+    import pydicom
+    server, by_syntax, _, _ = archive
+    ds = by_syntax[syntax_uid(name)]
+    accept = 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1'
+    status, headers, body = get(server, base(ds), accept)
+    assert status == 200, body[:300]
+    [payload] = parts(headers["Content-Type"], body)
+    assert b"transfer-syntax=1.2.840.10008.1.2.1" in body.split(b"\r\n\r\n", 1)[0]
+    got = pydicom.dcmread(io.BytesIO(payload))
+    assert str(got.file_meta.TransferSyntaxUID) == "1.2.840.10008.1.2.1"
+    assert got.SOPInstanceUID == ds.SOPInstanceUID
+    if name in LOSSLESS:
+        assert bytes(got.PixelData) == reference_pixels(ds.source_path, tmp_path)
+    else:
+        assert len(got.PixelData) == ds.Rows * ds.Columns * ds.SamplesPerPixel * ds.BitsAllocated // 8
+    # The stored syntax is still served as it is when that is what the client takes.
+    status, headers, body = get(server, base(ds), 'multipart/related; type="application/dicom"; transfer-syntax=*')
+    assert status == 200 and f"transfer-syntax={syntax_uid(name)}".encode() in body[:400]
+
+
+def test_retrieve_refuses_a_syntax_it_cannot_produce(archive):
+    server, by_syntax, _, _ = archive
+    ds = by_syntax.get("1.2.840.10008.1.2.4.90")
+    if ds is None:
+        pytest.skip("gdcmconv did not produce a JPEG 2000 object")
+    status, _, body = get(server, base(ds), 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1')
+    assert status == 406 and b"1.2.840.10008.1.2.4.90" in body
