@@ -169,6 +169,30 @@ Result<std::string> RenderFrame(const std::string& path, const RenderOptions& op
   return out;
 }
 
+Result<std::string> ReadBulkData(const std::string& path, unsigned group, unsigned element_number) {
+  RegisterPixelDecoders();
+  DcmFileFormat file;
+  OFCondition status = file.loadFile(path.c_str());
+  if (status.bad()) return Fail(ErrorCode::kStorage, fmt::format("cannot read stored object: {}", status.text()));
+  DcmDataset& ds = *file.getDataset();
+  const DcmTagKey tag(static_cast<Uint16>(group), static_cast<Uint16>(element_number));
+  if (tag == DCM_PixelData) {
+    status = ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+    if (status.bad()) {
+      return Fail(ErrorCode::kUnsupported, fmt::format("cannot decode the pixel data: {}", status.text()));
+    }
+  }
+  DcmElement* element = nullptr;
+  if (ds.findAndGetElement(tag, element, OFTrue /* search nested items */).bad() || element == nullptr) {
+    return Fail(ErrorCode::kNotFound, fmt::format("the instance has no element ({:04X},{:04X})", group, element_number));
+  }
+  Uint8* bytes = nullptr;
+  if (element->getUint8Array(bytes).bad() || (bytes == nullptr && element->getLength() > 0)) {
+    return Fail(ErrorCode::kUnsupported, fmt::format("({:04X},{:04X}) is not a binary value", group, element_number));
+  }
+  return std::string(reinterpret_cast<const char*>(bytes), element->getLength());
+}
+
 bool CanTranscodeToExplicitLittleEndian(const std::string& syntax) {
   static const std::set<std::string> kDecodable = {
       "1.2.840.10008.1.2",      "1.2.840.10008.1.2.1",    "1.2.840.10008.1.2.2",    "1.2.840.10008.1.2.1.99",

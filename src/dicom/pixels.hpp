@@ -47,6 +47,11 @@ struct RenderOptions {
 // kInvalidInput for a bad frame number; kUnsupported for images DCMTK cannot render.
 Result<std::string> RenderFrame(const std::string& path, const RenderOptions& options);
 
+// The value of the binary element `group`,`element` (the first occurrence, nested
+// items included) as little-endian bytes; Pixel Data is decoded when compressed.
+// kNotFound when the object has no such element.
+Result<std::string> ReadBulkData(const std::string& path, unsigned group, unsigned element);
+
 // True when TranscodeToExplicitLittleEndian can handle objects stored in `syntax`
 // (the uncompressed syntaxes, deflate, JPEG, JPEG-LS and RLE; not JPEG 2000 or video).
 bool CanTranscodeToExplicitLittleEndian(const std::string& syntax);

@@ -166,6 +166,31 @@ http::Response Frames(const http::Request& request, storage::InstanceIndex& inde
       200, fmt::format("multipart/related; type=\"application/octet-stream\"; boundary={}", boundary), std::move(body), {}};
 }
 
+// The value behind a BulkDataURI of the stored metadata.
+http::Response BulkData(const http::Request& request, storage::InstanceIndex& index, storage::BlobStore& blobs,
+                        audit::AuditTrail& audit) {
+  const std::string& tag = request.params.at("tag");
+  unsigned value = 0;
+  auto [end, error] = std::from_chars(tag.data(), tag.data() + tag.size(), value, 16);
+  if (tag.size() != 8 || error != std::errc() || end != tag.data() + tag.size()) {
+    throw Error(ErrorCode::kInvalidInput, fmt::format("bulk data tag '{}' must be 8 hexadecimal digits (GGGGEEEE)", tag));
+  }
+  const storage::StoredInstance instance = FindPathInstance(request, index);
+  auto bytes = dicom::ReadBulkData(PixelPath(blobs, instance), value >> 16, value & 0xFFFF);
+  audit.Record({"http", "dicomweb.bulkdata", bytes ? "success" : bytes.error().message,
+                {"study:" + instance.study_instance_uid, "instance:" + instance.sop_instance_uid}, ""});
+  if (!bytes) throw Error(bytes.error());
+  unsigned char random[12];
+  RAND_bytes(random, sizeof random);
+  std::string boundary = "dxhub-bulk-";
+  for (unsigned char byte : random) boundary += fmt::format("{:02x}", byte);
+  std::string body = fmt::format("--{}\r\nContent-Type: application/octet-stream\r\n\r\n", boundary);
+  body += *bytes;
+  body += fmt::format("\r\n--{}--\r\n", boundary);
+  return http::Response{
+      200, fmt::format("multipart/related; type=\"application/octet-stream\"; boundary={}", boundary), std::move(body), {}};
+}
+
 http::Response Rendered(const http::Request& request, storage::InstanceIndex& index, storage::BlobStore& blobs,
                         audit::AuditTrail& audit, bool thumbnail) {
   auto format = NegotiateImage(PixelHeader(request, "accept"));
@@ -205,6 +230,9 @@ void RegisterPixelRoutes(http::Router& router, storage::InstanceIndex& index, st
       return Rendered(request, index, blobs, audit, thumbnail);
     };
   };
+  router.Add("GET", instance + "/bulk/{tag}", [&index, &blobs, &audit](const http::Request& request) {
+    return BulkData(request, index, blobs, audit);
+  });
   router.Add("GET", instance + "/rendered", rendered(false));
   router.Add("GET", instance + "/frames/{frames}/rendered", rendered(false));
   for (const std::string& path : {root + "/studies/{study}", root + "/studies/{study}/series/{series}", instance,

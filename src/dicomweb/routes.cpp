@@ -94,15 +94,25 @@ http::Response Metadata(const http::Request& request, storage::InstanceIndex& in
     throw Error(ErrorCode::kNotFound,
                 series.empty() ? fmt::format("no study {}", study) : fmt::format("no series {} in study {}", series, study));
   }
-  // The JSON of each instance was made at ingest: the answer is their concatenation.
+  // The JSON of each instance was made at ingest: the answer is their concatenation,
+  // with the stored relative BulkDataURIs made absolute for this server.
+  static constexpr std::string_view kRelativeBulk = "\"BulkDataURI\":\"studies/";
+  const std::string absolute_bulk = "\"BulkDataURI\":\"" + BaseUrl(request) + "/studies/";
   std::size_t size = 2;
-  for (const auto& instance : *json) size += instance.size() + 1;
+  for (const auto& instance : *json) size += instance.size() + 1 + 2 * absolute_bulk.size();
   std::string body;
   body.reserve(size);
   body += '[';
   for (std::size_t i = 0; i < json->size(); ++i) {
     if (i) body += ',';
-    body += (*json)[i];
+    const std::string_view text = (*json)[i];
+    std::size_t from = 0;
+    for (std::size_t at = text.find(kRelativeBulk); at != std::string_view::npos; at = text.find(kRelativeBulk, from)) {
+      body.append(text.substr(from, at - from));
+      body += absolute_bulk;
+      from = at + kRelativeBulk.size();
+    }
+    body.append(text.substr(from));
   }
   body += ']';
   return http::Response{200, kDicomJson, std::move(body), {}};

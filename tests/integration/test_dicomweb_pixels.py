@@ -67,7 +67,11 @@ def archive(module_dxhub, tmp_path_factory):
         ds = read_dataset(path)
         ds.source_path = path
         by_syntax[str(ds.file_meta.TransferSyntaxUID)] = ds
-    ct = [read_dataset(p) for p in dicom_files(root / "ct")]
+    ct = []
+    for path in dicom_files(root / "ct"):
+        ds = read_dataset(path)
+        ds.source_path = path
+        ct.append(ds)
     mf = read_dataset(dicom_files(root / "mf")[0])
     return server, by_syntax, ct, mf
 
@@ -232,3 +236,23 @@ def test_retrieve_refuses_a_syntax_it_cannot_produce(archive):
         pytest.skip("gdcmconv did not produce a JPEG 2000 object")
     status, _, body = get(server, base(ds), 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1')
     assert status == 406 and b"1.2.840.10008.1.2.4.90" in body
+
+
+def test_bulk_data_uris_from_metadata_resolve(archive, tmp_path):
+    """A client takes the BulkDataURI from series metadata and fetches it as is."""
+    import json
+    server, by_syntax, ct, _ = archive
+    for ds in (ct[0], by_syntax[syntax_uid("rle")]):
+        status, _, body = get(server, f"/dicom-web/studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}/metadata")
+        assert status == 200
+        [entry] = [i for i in json.loads(body) if i["00080018"]["Value"][0] == ds.SOPInstanceUID]
+        uri = entry["7FE00010"]["BulkDataURI"]
+        assert uri.startswith(f"http://127.0.0.1:{server.http_port}/dicom-web/studies/"), uri
+        with urllib.request.urlopen(uri, timeout=60) as response:
+            content_type, payload = response.headers["Content-Type"], response.read()
+        [value] = parts(content_type, payload)
+        assert value == reference_pixels(ds.source_path, tmp_path)
+    status, _, body = get(server, base(ct[0]) + "/bulk/7FE0001X")
+    assert status == 400 and b"GGGGEEEE" in body
+    status, _, body = get(server, base(ct[0]) + "/bulk/00091234")
+    assert status == 404
