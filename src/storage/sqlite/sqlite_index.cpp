@@ -646,6 +646,5 @@ Result<IndexStats> SqliteIndex::Stats() {
                     static_cast<std::uint64_t>(statement->Int(4))};
 }
 
-#undef DX_TRY
 
 }  // namespace dx::storage
