@@ -7,6 +7,7 @@
 #include "dicom/pixels.hpp"
 #include "dicomweb/accept.hpp"
 #include "dicomweb/pixel_routes.hpp"
+#include "dicomweb/wado_uri.hpp"
 #include "dicomweb/qido.hpp"
 
 #include <fcntl.h>
@@ -224,6 +225,7 @@ void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, storage
   router.Add("GET", root + "/studies/{study}/series/{series}", retrieve);
   router.Add("GET", root + "/studies/{study}/series/{series}/instances/{instance}", retrieve);
   RegisterPixelRoutes(router, index, blobs, audit);
+  RegisterWadoUriRoutes(router, index, blobs, audit);
 }
 
 }  // namespace dx::dicomweb

@@ -363,6 +363,15 @@ class StoreSCP:
 # --------------------------------------------------------------------------- comparisons
 
 
+def dataset_bytes(blob: bytes) -> bytes:
+    """The data set of a Part 10 file: everything after the file meta group (which a
+    receiver rewrites with its own implementation and source AE)."""
+    import io
+    ds = dcmread(io.BytesIO(blob), stop_before_pixels=True)
+    meta_end = 132 + int(ds.file_meta.FileMetaInformationGroupLength) + 12
+    return blob[meta_end:]
+
+
 def read_dataset(path: Path) -> Dataset:
     return dcmread(str(path))
 

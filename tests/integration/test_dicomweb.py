@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from dxtest import dicom_files, dicomgen, read_dataset, storescu
+from dxtest import dataset_bytes, dicom_files, dicomgen, read_dataset, storescu
 
 
 def get(server, path: str):
@@ -157,15 +157,6 @@ def multipart_parts(content_type: str, body: bytes) -> list[tuple[dict, bytes]]:
         headers = dict(line.split(": ", 1) for line in head.decode().strip().split("\r\n"))
         parts.append((headers, payload[:-2]))  # drop the CRLF before the next boundary
     return parts
-
-
-def dataset_bytes(blob: bytes) -> bytes:
-    """The data set of a Part 10 file: everything after the file meta group."""
-    import io
-    import pydicom
-    ds = pydicom.dcmread(io.BytesIO(blob), stop_before_pixels=False)
-    meta_end = 132 + int(ds.file_meta.FileMetaInformationGroupLength) + 12
-    return blob[meta_end:]
 
 
 @pytest.mark.parametrize("level", ["study", "series", "instance"])
