@@ -33,6 +33,8 @@ struct IngestOutcome {
   IngestStatus status = IngestStatus::kStored;
   std::string study_instance_uid;
   std::string sop_instance_uid;
+  std::string sop_class_uid;
+  std::string series_instance_uid;
 };
 
 class Ingest {
@@ -44,11 +46,13 @@ class Ingest {
 
   // Stores the Part 10 file at `staged_path`, which Ingest owns from now on (it
   // is moved into the blob store or deleted). `expected_sop_instance_uid`, when
-  // not empty, must equal the data set's (the C-STORE request's UID).
-  // Errors: kInvalidInput (malformed, missing UIDs), kConflict (duplicate
-  // refused by policy), kStorage.
+  // not empty, must equal the data set's (the C-STORE request's UID);
+  // `expected_study_instance_uid` likewise (STOW-RS to /studies/{study}).
+  // Errors: kInvalidInput (malformed, missing UIDs), kRefused (another study than
+  // expected), kConflict (duplicate refused by policy), kStorage.
   Result<IngestOutcome> StoreStaged(const std::string& staged_path, const std::string& calling_ae,
-                                    const std::string& expected_sop_instance_uid = "");
+                                    const std::string& expected_sop_instance_uid = "",
+                                    const std::string& expected_study_instance_uid = "");
 
   // Copies `source_path` into staging and stores it (for `dxhub import`).
   Result<IngestOutcome> ImportFile(const std::string& source_path);

@@ -10,6 +10,7 @@
 #include "cds/loader.hpp"
 #include "dicom/dimse_server.hpp"
 #include "dicomweb/routes.hpp"
+#include "dicomweb/stow.hpp"
 #include "dimse/archive_handlers.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -109,6 +110,7 @@ Result<void> Server::Start() {
   impl_->cds = std::make_unique<cds::hooks::CdsService>(*impl_->knowledge, *impl_->consultations, *impl_->audit);
   impl_->cds->RegisterRoutes(impl_->router);
   dicomweb::RegisterRoutes(impl_->router, *impl_->storage.index, *impl_->storage.blobs, *impl_->audit, c.ae_title);
+  dicomweb::RegisterStowRoutes(impl_->router, *impl_->ingest, *impl_->audit);
   impl_->http = std::make_unique<http::Server>(http::ServerOptions{c.bind_address, c.http_port, 2, 64u << 20},
                                                impl_->router);
   auto http_port = impl_->http->Start();
