@@ -1,7 +1,9 @@
-// WADO-RS pixel resources (PS3.18 §10.4.1): frames as uncompressed bytes in
-// multipart/related, rendered frames and instances (image/jpeg, image/png; window,
-// viewport, quality) and thumbnails of a study, series, instance or frame.
-// Handlers are thread-safe.
+// WADO-RS pixel resources (PS3.18 §10.4.1, §8.7.3): frames and Pixel Data bulk data
+// uncompressed (application/octet-stream) or as stored (image/jpeg, image/jls, …) by
+// Accept negotiation, other bulk data behind the metadata's BulkDataURIs, rendered
+// studies, series, instances and frames (image/jpeg, image/png; window, viewport,
+// quality) and thumbnails at every level. Handlers are thread-safe; every access to an
+// instance is audited.
 #pragma once
 
 #include "audit/audit_trail.hpp"
@@ -11,6 +13,7 @@
 
 namespace dx::dicomweb {
 
+// The index, blob store and audit trail must outlive the router.
 void RegisterPixelRoutes(http::Router& router, storage::InstanceIndex& index, storage::BlobStore& blobs,
                          audit::AuditTrail& audit);
 

@@ -146,9 +146,13 @@ http::Response Retrieve(const http::Request& request, storage::InstanceIndex& in
   if (!instances) throw Error(instances.error());
   if (instances->empty()) throw Error(ErrorCode::kNotFound, "no instances at " + request.path);
   // Each instance goes as stored when the client takes that syntax, otherwise decoded
-  // to explicit VR little endian when it takes that (PS3.18 §8.7.3.5).
+  // to explicit VR little endian when it takes that (PS3.18 §8.7.3.5). Implicit VR
+  // and big endian objects are always converted: web services do not use those syntaxes (§8.7.3).
+  auto as_stored = [](const DicomAccept& taken, const std::string& syntax) {
+    return taken.Accepts(syntax) && syntax != "1.2.840.10008.1.2" && syntax != "1.2.840.10008.1.2.2";
+  };
   for (const auto& instance : *instances) {
-    if (accept->Accepts(instance.transfer_syntax_uid)) continue;
+    if (as_stored(*accept, instance.transfer_syntax_uid)) continue;
     if (!accept->Accepts(kExplicitLittleEndian) || !dicom::CanTranscodeToExplicitLittleEndian(instance.transfer_syntax_uid)) {
       return http::Response::Problem(
           406, fmt::format("an instance is stored in transfer syntax {}, which is not acceptable and cannot be "
@@ -162,18 +166,17 @@ http::Response Retrieve(const http::Request& request, storage::InstanceIndex& in
   for (unsigned char byte : random) boundary += fmt::format("{:02x}", byte);
   http::Response response;
   response.content_type = fmt::format("multipart/related; type=\"application/dicom\"; boundary={}", boundary);
-  response.stream = [&blobs, list = std::move(*instances), boundary,
-                     accept = *accept](const http::ChunkWriter& write) {
+  response.stream = [&blobs, list = std::move(*instances), boundary, accept = *accept,
+                     as_stored](const http::ChunkWriter& write) {
     std::vector<char> buffer(std::size_t{1} << 18);
     for (const auto& instance : list) {
       auto path = blobs.PathOf(instance.blob_key);
       if (!path) return false;
-      if (!accept.Accepts(instance.transfer_syntax_uid)) {
-        auto transcoded = dicom::TranscodeToExplicitLittleEndian(*path, blobs.NewStagingPath());
-        if (!transcoded) return false;  // checked decodable above; a failure here ends the stream
+      if (!as_stored(accept, instance.transfer_syntax_uid)) {
+        // Decoded and written piece by piece; checked decodable above, so a failure ends the stream.
         if (!write(fmt::format("--{}\r\nContent-Type: application/dicom; transfer-syntax={}\r\n\r\n", boundary,
                                kExplicitLittleEndian)) ||
-            !write(*transcoded) || !write("\r\n")) {
+            !dicom::WriteExplicitLittleEndian(*path, write) || !write("\r\n")) {
           return false;
         }
         continue;
