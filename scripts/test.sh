@@ -8,6 +8,16 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh
 bash scripts/build.sh ci
 
+# The storage contract and integration tests run on PostgreSQL too: a throwaway server
+# unless DXHUB_TEST_POSTGRES already names one; stopped however this script ends.
+if [ -z "${DXHUB_TEST_POSTGRES:-}" ]; then
+  postgres_server="$PWD/scripts/postgres-test-server.sh"
+  postgres_dir="$(mktemp -d)"
+  trap 'bash "$postgres_server" stop "$postgres_dir"' EXIT
+  DXHUB_TEST_POSTGRES="$(bash "$postgres_server" start "$postgres_dir")"
+  export DXHUB_TEST_POSTGRES
+fi
+
 jobs="$(nproc 2>/dev/null || echo 2)"
 set +e
 ctest --preset ci -j"$jobs" 2>&1 | tee build/ci/ctest-output.log

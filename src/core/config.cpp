@@ -124,6 +124,21 @@ std::vector<Option> Options() {
       {"max-associations", "concurrent DIMSE associations",
        IntSetter(&Config::max_associations, 1, 4096, "max-associations")},
       {"ingest-batch", "most index writes in one commit", IntSetter(&Config::ingest_batch, 1, 100000, "ingest-batch")},
+      {"index",
+       "where the index lives: sqlite (DATA/index.sqlite) or a PostgreSQL database shared by several nodes, as a "
+       "postgresql:// URL or a libpq conninfo ('host=... dbname=...')",
+       [](Config& c, const std::string& v) -> Result<void> {
+         // The value may hold a password: it is never repeated in a message.
+         const bool postgres = v.rfind("postgresql://", 0) == 0 || v.rfind("postgres://", 0) == 0 ||
+                               v.find('=') != std::string::npos;
+         if (v != "sqlite" && !postgres) {
+           return Fail(ErrorCode::kInvalidInput,
+                       "option index: expected sqlite, a postgresql:// URL or a libpq conninfo such as "
+                       "'host=db.example dbname=dxhub'");
+         }
+         c.index = v;
+         return {};
+       }},
       {"knowledge-dir", "decision-support knowledge base folder", [](Config& c, const std::string& v) -> Result<void> {
          if (v.empty()) return Fail(ErrorCode::kInvalidInput, "option knowledge-dir: must not be empty");
          c.knowledge_dir = v;

@@ -44,6 +44,7 @@ struct Config {
   int ingest_batch = 256;                        // most index writes per commit
   std::string log_level = "info";
   std::string knowledge_dir = "knowledge";       // decision-support knowledge base
+  std::string index = "sqlite";                  // "sqlite" (DATA/index.sqlite) or a PostgreSQL URL / conninfo
 };
 
 // Declares the options on `app` (flags) so that `Finish` can apply them.

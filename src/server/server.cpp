@@ -15,10 +15,46 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "storage/blob/filesystem_blob_store.hpp"
+#include "storage/postgres/postgres_consultation_store.hpp"
+#include "storage/postgres/postgres_index.hpp"
 #include "storage/sqlite/sqlite_consultation_store.hpp"
 #include "storage/sqlite/sqlite_index.hpp"
 
 namespace dx::server {
+
+namespace {
+
+// The stores the `index` option names: SQLite in the data folder, or a PostgreSQL
+// database that several nodes share (its conninfo may hold a password: not logged).
+Result<std::unique_ptr<storage::InstanceIndex>> OpenConfiguredIndex(const Config& config) {
+  std::unique_ptr<storage::InstanceIndex> index;
+  if (config.index == "sqlite") {
+    auto sqlite = storage::SqliteIndex::Open((std::filesystem::path(config.data_dir) / "index.sqlite").string(),
+                                             config.durable);
+    if (!sqlite) return tl::unexpected(sqlite.error());
+    index = std::move(*sqlite);
+  } else {
+    auto postgres = storage::PostgresIndex::Open(config.index, config.durable, {8, ""});
+    if (!postgres) return tl::unexpected(postgres.error());
+    index = std::move(*postgres);
+  }
+  Logger("server")->info("event=index-open backend={}", config.index == "sqlite" ? "sqlite" : "postgresql");
+  return index;
+}
+
+Result<std::unique_ptr<storage::ConsultationStore>> OpenConfiguredConsultations(const Config& config) {
+  if (config.index == "sqlite") {
+    auto sqlite = storage::SqliteConsultationStore::Open(
+        (std::filesystem::path(config.data_dir) / "index.sqlite").string(), config.durable);
+    if (!sqlite) return tl::unexpected(sqlite.error());
+    return std::unique_ptr<storage::ConsultationStore>(std::move(*sqlite));
+  }
+  auto postgres = storage::PostgresConsultationStore::Open(config.index, config.durable, {2, ""});
+  if (!postgres) return tl::unexpected(postgres.error());
+  return std::unique_ptr<storage::ConsultationStore>(std::move(*postgres));
+}
+
+}  // namespace
 
 Result<Storage> OpenStorage(const Config& config) {
   std::error_code error;
@@ -27,7 +63,7 @@ Result<Storage> OpenStorage(const Config& config) {
     return Fail(ErrorCode::kStorage, fmt::format("cannot create data folder {}: {}", config.data_dir, error.message()));
   }
   const std::filesystem::path root(config.data_dir);
-  auto index = storage::SqliteIndex::Open((root / "index.sqlite").string(), config.durable);
+  auto index = OpenConfiguredIndex(config);
   if (!index) return tl::unexpected(index.error());
   auto blobs = storage::FilesystemBlobStore::Open((root / "blobs").string());
   if (!blobs) return tl::unexpected(blobs.error());
@@ -103,8 +139,7 @@ Result<void> Server::Start() {
                                                     knowledge.error().message));
   }
   impl_->knowledge = std::make_unique<cds::KnowledgeBase>(std::move(*knowledge));
-  auto consultations = storage::SqliteConsultationStore::Open(
-      (std::filesystem::path(c.data_dir) / "index.sqlite").string(), c.durable);
+  auto consultations = OpenConfiguredConsultations(c);
   if (!consultations) return tl::unexpected(consultations.error());
   impl_->consultations = std::move(*consultations);
   impl_->cds = std::make_unique<cds::hooks::CdsService>(*impl_->knowledge, *impl_->consultations, *impl_->audit);

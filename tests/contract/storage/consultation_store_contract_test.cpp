@@ -8,7 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include "postgres_test_server.hpp"
 #include "storage/api/consultation_store.hpp"
+#include "storage/postgres/postgres_consultation_store.hpp"
+#include "storage/postgres/postgres_index.hpp"
 #include "storage/sqlite/sqlite_consultation_store.hpp"
 #include "storage/sqlite/sqlite_index.hpp"
 
@@ -17,18 +20,28 @@ namespace {
 
 struct ConsultationBackend {
   std::string name;
+  // Opens the store of the test working in `folder` (as Backend::open does).
   std::function<std::unique_ptr<ConsultationStore>(const std::string& folder)> open;
+  bool postgres = false;  // needs DXHUB_TEST_POSTGRES (postgres_test_server.hpp)
 };
 
 // Names the backend in test output instead of dumping its bytes.
 void PrintTo(const ConsultationBackend& backend, std::ostream* out) { *out << backend.name; }
 
 std::vector<ConsultationBackend> ConsultationBackends() {
-  return {{"sqlite", [](const std::string& folder) -> std::unique_ptr<ConsultationStore> {
+  return {{"sqlite",
+           [](const std::string& folder) -> std::unique_ptr<ConsultationStore> {
              auto store = SqliteConsultationStore::Open(folder + "/index.sqlite", false);
              EXPECT_TRUE(store) << store.error().message;
              return store ? std::move(*store) : nullptr;
-           }}};
+           }},
+          {"postgres",
+           [](const std::string& folder) -> std::unique_ptr<ConsultationStore> {
+             auto store = PostgresConsultationStore::Open(pgtest::Conninfo(), false, {4, pgtest::Schema(folder)});
+             EXPECT_TRUE(store) << store.error().message;
+             return store ? std::move(*store) : nullptr;
+           },
+           true}};
 }
 
 Consultation Sample(const std::string& id, const std::string& patient, std::vector<std::string> cards) {
@@ -70,8 +83,16 @@ class ConsultationStoreContract : public ::testing::TestWithParam<ConsultationBa
               ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(folder_);
     std::filesystem::create_directories(folder_);
+    if (GetParam().postgres) {
+      DX_REQUIRE_POSTGRES();
+    }
     store_ = GetParam().open(folder_);
     ASSERT_TRUE(store_);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    if (GetParam().postgres && !pgtest::Conninfo().empty()) pgtest::DropSchema(folder_);
   }
 
   std::string folder_;
@@ -203,6 +224,33 @@ TEST(SqliteConsultationStoreTest, SharesTheIndexFileWithTheInstanceIndex) {
   auto stats = (*index)->Stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->instances, 0);
+}
+
+// The consultation tables share the PostgreSQL index's schema: opening both at
+// once, on a new schema, applies each migration once.
+TEST(PostgresConsultationStoreTest, SharesTheSchemaWithTheInstanceIndex) {
+  DX_REQUIRE_POSTGRES();
+  const std::string folder = ::testing::TempDir() + "/consultation-shared-postgres";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  const PostgresOptions options{2, pgtest::Schema(folder)};
+  Result<std::unique_ptr<PostgresConsultationStore>> store = Fail(ErrorCode::kInternal, "not opened");
+  Result<std::unique_ptr<PostgresIndex>> index = Fail(ErrorCode::kInternal, "not opened");
+  std::thread opener([&] { store = PostgresConsultationStore::Open(pgtest::Conninfo(), false, options); });
+  index = PostgresIndex::Open(pgtest::Conninfo(), false, options);
+  opener.join();
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE(index) << index.error().message;
+  ASSERT_TRUE((*store)->Record(Sample("c1", "Patient/1", {})));
+  auto stats = (*index)->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->instances, 0);
+  EXPECT_TRUE(RunPostgresSql(pgtest::Conninfo(), options.schema,
+                             "DO $$BEGIN IF (SELECT COUNT(*) FROM schema_migrations) <> 2 THEN"
+                             " RAISE EXCEPTION 'migrations recorded more than once'; END IF; END$$"));
+  store->reset();
+  index->reset();
+  pgtest::DropSchema(folder);
 }
 
 }  // namespace

@@ -4,12 +4,15 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "postgres_test_server.hpp"
 #include "storage/api/instance_index.hpp"
+#include "storage/postgres/postgres_index.hpp"
 #include "storage/sqlite/sqlite_index.hpp"
 
 namespace dx::storage {
@@ -17,15 +20,29 @@ namespace {
 
 struct Backend {
   std::string name;
+  // Opens the index of the test working in `folder`: empty the first time, the
+  // same data when the test opens it again.
   std::function<std::unique_ptr<InstanceIndex>(const std::string& folder)> open;
+  bool postgres = false;  // needs DXHUB_TEST_POSTGRES (postgres_test_server.hpp)
 };
 
+// Names the backend in test output instead of dumping its bytes.
+void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }
+
 std::vector<Backend> Backends() {
-  return {{"sqlite", [](const std::string& folder) -> std::unique_ptr<InstanceIndex> {
+  return {{"sqlite",
+           [](const std::string& folder) -> std::unique_ptr<InstanceIndex> {
              auto index = SqliteIndex::Open(folder + "/index.sqlite", false);
              EXPECT_TRUE(index) << index.error().message;
              return index ? std::move(*index) : nullptr;
-           }}};
+           }},
+          {"postgres",
+           [](const std::string& folder) -> std::unique_ptr<InstanceIndex> {
+             auto index = PostgresIndex::Open(pgtest::Conninfo(), false, {4, pgtest::Schema(folder)});
+             EXPECT_TRUE(index) << index.error().message;
+             return index ? std::move(*index) : nullptr;
+           },
+           true}};
 }
 
 InstanceRecord Record(const std::string& patient, const std::string& study, const std::string& series,
@@ -71,8 +88,16 @@ class InstanceIndexContract : public ::testing::TestWithParam<Backend> {
               ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(folder_);
     std::filesystem::create_directories(folder_);
+    if (GetParam().postgres) {
+      DX_REQUIRE_POSTGRES();
+    }
     index_ = GetParam().open(folder_);
     ASSERT_TRUE(index_);
+  }
+
+  void TearDown() override {
+    index_.reset();
+    if (GetParam().postgres && !pgtest::Conninfo().empty()) pgtest::DropSchema(folder_);
   }
 
   // Three patients; SMITH has two studies (CT, and CT+MR), JONES one (CR).
@@ -315,6 +340,44 @@ TEST_P(InstanceIndexContract, ConcurrentReadersAndWriter) {
   EXPECT_EQ(Studies({M("patient_id", Match::Kind::kSingleValue, {"W"})}).size(), 200u);
 }
 
+// Two opens of the same index (two nodes on one database, two processes on one
+// file) writing into one series at once: every instance is stored once, each
+// copy sent to both is reported a duplicate by one of them, and the counts are exact.
+TEST_P(InstanceIndexContract, TwoOpenIndexesWriteOneSeriesConcurrently) {
+  auto second = GetParam().open(folder_);
+  ASSERT_TRUE(second);
+  std::atomic<int> inserted{0}, duplicates{0};
+  auto write = [&](InstanceIndex& index, const std::string& writer) {
+    for (int batch = 0; batch < 20; ++batch) {
+      std::vector<InstanceRecord> records;
+      for (int k = 0; k < 5; ++k) {
+        const std::string n = std::to_string(batch * 5 + k);
+        // Even k: the same instance from both writers; odd k: one writer's own.
+        records.push_back(Record("P6", "6.1", "6.1.1", k % 2 == 0 ? "6.1.1." + n : "6.1.1." + writer + "." + n));
+      }
+      auto results = index.InsertBatch(records, false);
+      if (!results) {
+        ADD_FAILURE() << results.error().message;
+        continue;
+      }
+      for (const auto& result : *results) ++(result.outcome == InsertOutcome::kInserted ? inserted : duplicates);
+    }
+  };
+  std::thread first_writer([&] { write(*index_, "1"); });
+  std::thread second_writer([&] { write(*second, "2"); });
+  first_writer.join();
+  second_writer.join();
+  EXPECT_EQ(inserted, 60 + 2 * 40);
+  EXPECT_EQ(duplicates, 60);
+  EXPECT_EQ(index_->Stats()->instances, 140);
+  auto rows = index_->Search(Q(QueryLevel::kSeries, {M("series_instance_uid", Match::Kind::kSingleValue, {"6.1.1"})}));
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].series_related_instances, 140);
+  EXPECT_EQ((*rows)[0].study_related_instances, 140);
+  EXPECT_EQ((*rows)[0].study_related_series, 1);
+}
+
 TEST_P(InstanceIndexContract, SurvivesReopen) {
   Seed();
   index_.reset();
@@ -511,6 +574,28 @@ TEST_P(InstanceIndexContract, ReplaceIntoAnotherStudyLeavesNoEmptyStudy) {
   EXPECT_EQ(stats->series, 5);
   EXPECT_EQ(stats->instances, 7);
   EXPECT_EQ(stats->patients, 2);  // P2 had nothing else
+}
+
+// Within one batch: an instance sent twice with replace keeps the second copy
+// (filed under another patient), and what the first copy created is removed.
+TEST_P(InstanceIndexContract, ReplaceWithinOneBatchLeavesNothingEmpty) {
+  Seed();
+  auto first = Record("P9", "9.1", "9.1.1", "9.1.1.1");
+  auto again = Record("P10", "10.1", "10.1.1", "9.1.1.1");
+  again.blob_key = "blob/again";
+  auto result = index_->InsertBatch({first, again}, true);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ((*result)[0].outcome, InsertOutcome::kInserted);
+  EXPECT_EQ((*result)[1].outcome, InsertOutcome::kReplaced);
+  EXPECT_EQ((*result)[1].previous_blob_key, "blob/9.1.1.1");
+  EXPECT_EQ((*index_->FindInstance("9.1.1.1"))->blob_key, "blob/again");
+  EXPECT_EQ((*index_->FindInstance("9.1.1.1"))->study_instance_uid, "10.1");
+  auto stats = index_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->patients, 4);
+  EXPECT_EQ(stats->studies, 5);
+  EXPECT_EQ(stats->series, 6);
+  EXPECT_EQ(stats->instances, 8);
 }
 
 // A batch that fails part-way leaves nothing of itself behind. SQLite-specific:
