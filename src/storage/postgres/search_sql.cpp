@@ -1,3 +1,4 @@
+#include "storage/api/index_schema.hpp"
 #include "storage/postgres/search_sql.hpp"
 
 #include <optional>
@@ -18,59 +19,6 @@ std::string LeadingInteger(const char* expr) {
 }
 
 namespace {
-
-// Query columns by name (the whitelist of instance_index.hpp): SQL expression
-// and level. Only these strings ever become column names in generated SQL.
-struct PgColumn {
-  const char* name;
-  const char* sql;  // nullptr: modalities_in_study, matched through the study's series
-  QueryLevel level;
-};
-
-constexpr PgColumn kPgColumns[] = {
-    {"patient_id", "p.patient_id", QueryLevel::kPatient},
-    {"issuer_of_patient_id", "p.issuer_of_patient_id", QueryLevel::kPatient},
-    {"patient_name", "p.patient_name", QueryLevel::kPatient},
-    {"patient_birth_date", "p.patient_birth_date", QueryLevel::kPatient},
-    {"patient_sex", "p.patient_sex", QueryLevel::kPatient},
-    {"nhs_number", "p.nhs_number", QueryLevel::kPatient},
-    {"study_instance_uid", "s.study_instance_uid", QueryLevel::kStudy},
-    {"study_date", "s.study_date", QueryLevel::kStudy},
-    {"study_time", "s.study_time", QueryLevel::kStudy},
-    {"accession_number", "s.accession_number", QueryLevel::kStudy},
-    {"study_id", "s.study_id", QueryLevel::kStudy},
-    {"study_description", "s.study_description", QueryLevel::kStudy},
-    {"referring_physician_name", "s.referring_physician_name", QueryLevel::kStudy},
-    {"modalities_in_study", nullptr, QueryLevel::kStudy},
-    {"series_instance_uid", "se.series_instance_uid", QueryLevel::kSeries},
-    {"modality", "se.modality", QueryLevel::kSeries},
-    {"series_number", "se.series_number", QueryLevel::kSeries},
-    {"series_description", "se.series_description", QueryLevel::kSeries},
-    {"body_part_examined", "se.body_part_examined", QueryLevel::kSeries},
-    {"sop_instance_uid", "i.sop_instance_uid", QueryLevel::kInstance},
-    {"sop_class_uid", "i.sop_class_uid", QueryLevel::kInstance},
-    {"instance_number", "i.instance_number", QueryLevel::kInstance},
-};
-
-const PgColumn* PgFindColumn(const std::string& name) {
-  for (const auto& column : kPgColumns) {
-    if (name == column.name) return &column;
-  }
-  return nullptr;
-}
-
-const char* PgFromClause(QueryLevel level) {
-  switch (level) {
-    case QueryLevel::kPatient: return " FROM patients p";
-    case QueryLevel::kStudy: return " FROM studies s JOIN patients p ON p.pk = s.patient_pk";
-    case QueryLevel::kSeries:
-      return " FROM series se JOIN studies s ON s.pk = se.study_pk JOIN patients p ON p.pk = s.patient_pk";
-    case QueryLevel::kInstance:
-      return " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies s ON s.pk = se.study_pk"
-             " JOIN patients p ON p.pk = s.patient_pk";
-  }
-  return "";
-}
 
 // DICOM wildcards (PS3.4 C.2.2.2.4) as a LIKE pattern: '*' and '?' become '%'
 // and '_'; LIKE's own metacharacters ('%', '_' and the escape '\') are literal.
@@ -194,7 +142,7 @@ Result<std::string> PgPredicate(const std::string& expr, const Match& match, std
 Result<SearchSql> PgBuildWhere(const Query& query, QueryLevel level) {
   SearchSql where;
   for (const auto& match : query.matches) {
-    const PgColumn* column = PgFindColumn(match.column);
+    const IndexColumn* column = FindIndexColumn(match.column);
     if (!column) {
       return Fail(ErrorCode::kInvalidInput, fmt::format("'{}' is not a query key of the index", match.column));
     }
@@ -260,7 +208,7 @@ Result<SearchSql> BuildSearch(const Query& query) {
   if (query.level >= QueryLevel::kStudy) sql += kPgStudyColumns;
   if (query.level >= QueryLevel::kSeries) sql += kPgSeriesColumns;
   if (query.level >= QueryLevel::kInstance) sql += kPgInstanceColumns;
-  sql += PgFromClause(query.level) + where->sql + PgOrderClause(query.level);
+  sql += IndexFromClause(query.level) + where->sql + PgOrderClause(query.level);
   if (query.limit > 0) sql += " LIMIT " + PgBind(where->values, std::to_string(query.limit));
   if (query.offset > 0) sql += " OFFSET " + PgBind(where->values, std::to_string(query.offset));
   return SearchSql{std::move(sql), std::move(where->values)};
@@ -268,7 +216,7 @@ Result<SearchSql> BuildSearch(const Query& query) {
 
 Result<SearchSql> BuildInstanceList(const Query& query) {
   DX_TRY(where, PgBuildWhere(query, QueryLevel::kInstance));
-  where->sql = std::string(kStoredInstanceColumns) + PgFromClause(QueryLevel::kInstance) + where->sql +
+  where->sql = std::string(kStoredInstanceColumns) + IndexFromClause(QueryLevel::kInstance) + where->sql +
                PgOrderClause(QueryLevel::kInstance);
   return where;
 }

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "storage/api/index_schema.hpp"
 #include "storage/sqlite/connection.hpp"
 #include "storage/sqlite/migrations.hpp"
 
@@ -17,59 +18,6 @@ using sqlite::Connection;
 using sqlite::Statement;
 
 namespace {
-
-// Query columns by name (the whitelist of instance_index.hpp): SQL expression
-// and level. Only these strings ever become column names in generated SQL.
-struct Column {
-  const char* name;
-  const char* sql;  // nullptr: modalities_in_study, matched through the study's series
-  QueryLevel level;
-};
-
-constexpr Column kColumns[] = {
-    {"patient_id", "p.patient_id", QueryLevel::kPatient},
-    {"issuer_of_patient_id", "p.issuer_of_patient_id", QueryLevel::kPatient},
-    {"patient_name", "p.patient_name", QueryLevel::kPatient},
-    {"patient_birth_date", "p.patient_birth_date", QueryLevel::kPatient},
-    {"patient_sex", "p.patient_sex", QueryLevel::kPatient},
-    {"nhs_number", "p.nhs_number", QueryLevel::kPatient},
-    {"study_instance_uid", "s.study_instance_uid", QueryLevel::kStudy},
-    {"study_date", "s.study_date", QueryLevel::kStudy},
-    {"study_time", "s.study_time", QueryLevel::kStudy},
-    {"accession_number", "s.accession_number", QueryLevel::kStudy},
-    {"study_id", "s.study_id", QueryLevel::kStudy},
-    {"study_description", "s.study_description", QueryLevel::kStudy},
-    {"referring_physician_name", "s.referring_physician_name", QueryLevel::kStudy},
-    {"modalities_in_study", nullptr, QueryLevel::kStudy},
-    {"series_instance_uid", "se.series_instance_uid", QueryLevel::kSeries},
-    {"modality", "se.modality", QueryLevel::kSeries},
-    {"series_number", "se.series_number", QueryLevel::kSeries},
-    {"series_description", "se.series_description", QueryLevel::kSeries},
-    {"body_part_examined", "se.body_part_examined", QueryLevel::kSeries},
-    {"sop_instance_uid", "i.sop_instance_uid", QueryLevel::kInstance},
-    {"sop_class_uid", "i.sop_class_uid", QueryLevel::kInstance},
-    {"instance_number", "i.instance_number", QueryLevel::kInstance},
-};
-
-const Column* FindColumn(const std::string& name) {
-  for (const auto& column : kColumns) {
-    if (name == column.name) return &column;
-  }
-  return nullptr;
-}
-
-const char* FromClause(QueryLevel level) {
-  switch (level) {
-    case QueryLevel::kPatient: return " FROM patients p";
-    case QueryLevel::kStudy: return " FROM studies s JOIN patients p ON p.pk = s.patient_pk";
-    case QueryLevel::kSeries:
-      return " FROM series se JOIN studies s ON s.pk = se.study_pk JOIN patients p ON p.pk = s.patient_pk";
-    case QueryLevel::kInstance:
-      return " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies s ON s.pk = se.study_pk"
-             " JOIN patients p ON p.pk = s.patient_pk";
-  }
-  return "";
-}
 
 // DICOM wildcards (PS3.4 C.2.2.2.4) as a GLOB pattern: '*' and '?' keep their
 // meaning; '[' is the one other GLOB metacharacter and is escaped.
@@ -197,7 +145,7 @@ Result<Where> BuildWhere(const Query& query, QueryLevel level) {
   const bool selective = std::any_of(query.matches.begin(), query.matches.end(), IsSelective);
   Where where;
   for (const auto& match : query.matches) {
-    const Column* column = FindColumn(match.column);
+    const IndexColumn* column = FindIndexColumn(match.column);
     if (!column) {
       return Fail(ErrorCode::kInvalidInput, fmt::format("'{}' is not a query key of the index", match.column));
     }
@@ -270,7 +218,7 @@ Result<SearchSql> BuildSearch(const Query& query) {
   if (query.level >= QueryLevel::kStudy) sql += kStudyColumns;
   if (query.level >= QueryLevel::kSeries) sql += kSeriesColumns;
   if (query.level >= QueryLevel::kInstance) sql += kInstanceColumns;
-  sql += FromClause(query.level) + where->sql + OrderClause(query.level) + " LIMIT ? OFFSET ?";
+  sql += IndexFromClause(query.level) + where->sql + OrderClause(query.level) + " LIMIT ? OFFSET ?";
   return SearchSql{std::move(sql), std::move(where->values)};
 }
 
@@ -602,7 +550,7 @@ Result<std::string> SqliteIndex::ExplainSearch(const Query& query) {
 
 Result<std::vector<StoredInstance>> SqliteIndex::ListInstances(const Query& query) {
   DX_TRY(where, BuildWhere(query, QueryLevel::kInstance));
-  const std::string sql = std::string(kStoredInstanceColumns) + FromClause(QueryLevel::kInstance) + where->sql +
+  const std::string sql = std::string(kStoredInstanceColumns) + IndexFromClause(QueryLevel::kInstance) + where->sql +
                           OrderClause(QueryLevel::kInstance);
   Impl::Reader reader(*impl_);
   DX_TRY(statement, reader->Prepare(sql));
