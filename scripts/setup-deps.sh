@@ -14,7 +14,14 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # integration tests (Debian's /usr/bin/python3 and its modules)
   python3 python3-pytest python3-pydicom python3-numpy python3-jsonschema python3-pil libgdcm-tools
+  # the real MLLP client (mllp_send) and the headless browser of the viewer test
+  python3-hl7 chromium
 )
+# Node.js and npm run the DICOMweb client and viewer tests; a machine that already has
+# a Node.js that brings its own npm keeps it.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 # Orthanc (the benchmarks' comparison) is installed by bench/ingest.sh itself: its
 # Debian package starts a service on 4242 and 8042, dxhub's own default ports.
 

@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh
 bash scripts/build.sh ci
 
+# The JavaScript test clients (tests/*/package-lock.json), exactly as locked.
+for lock in tests/*/package-lock.json; do
+  [ -e "$lock" ] || continue
+  npm ci --prefix "$(dirname "$lock")" --no-audit --no-fund --loglevel=error
+done
+
 # The storage contract and integration tests run on PostgreSQL too: a throwaway server
 # unless DXHUB_TEST_POSTGRES already names one; stopped however this script ends.
 if [ -z "${DXHUB_TEST_POSTGRES:-}" ]; then
