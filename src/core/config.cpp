@@ -139,6 +139,22 @@ std::vector<Option> Options() {
          c.index = v;
          return {};
        }},
+      {"cors-origin",
+       "a browser origin (scheme://host[:port]) allowed to call the HTTP API from its pages, or * for any",
+       [](Config& c, const std::string& v) -> Result<void> {
+         const bool origin = (v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0) &&
+                             v.find('/', v.find("//") + 2) == std::string::npos && v.size() > 8;
+         if (v != "*" && !origin) {
+           return Fail(ErrorCode::kInvalidInput,
+                       fmt::format("option cors-origin: '{}' is not * or an origin such as https://viewer.example:8443",
+                                   v));
+         }
+         c.cors_origins.push_back(v);
+         return {};
+       },
+       true},
+      {"max-request-bytes", "largest HTTP request body accepted (STOW-RS uploads included)",
+       IntSetter(&Config::max_request_bytes, 1024, 1ll << 40, "max-request-bytes")},
       {"knowledge-dir", "decision-support knowledge base folder", [](Config& c, const std::string& v) -> Result<void> {
          if (v.empty()) return Fail(ErrorCode::kInvalidInput, "option knowledge-dir: must not be empty");
          c.knowledge_dir = v;

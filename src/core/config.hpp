@@ -45,6 +45,8 @@ struct Config {
   std::string log_level = "info";
   std::string knowledge_dir = "knowledge";       // decision-support knowledge base
   std::string index = "sqlite";                  // "sqlite" (DATA/index.sqlite) or a PostgreSQL URL / conninfo
+  std::vector<std::string> cors_origins;         // browser origins allowed to call the HTTP API ("*": any)
+  std::uint64_t max_request_bytes = 512ull << 20;  // larger HTTP requests get 413
 };
 
 // Declares the options on `app` (flags) so that `Finish` can apply them.

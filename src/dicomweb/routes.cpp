@@ -6,6 +6,7 @@
 #include "dicom/json_model.hpp"
 #include "dicom/pixels.hpp"
 #include "dicomweb/accept.hpp"
+#include "dicomweb/capabilities.hpp"
 #include "dicomweb/pixel_routes.hpp"
 #include "dicomweb/wado_uri.hpp"
 #include "dicomweb/qido.hpp"
@@ -87,13 +88,19 @@ http::Response Metadata(const http::Request& request, storage::InstanceIndex& in
   const std::string study = request.params.at("study");
   const auto series_it = request.params.find("series");
   const std::string series = series_it == request.params.end() ? "" : series_it->second;
-  auto json = index.InstanceJson(study, series);
+  const auto instance_it = request.params.find("instance");
+  const std::string instance = instance_it == request.params.end() ? "" : instance_it->second;
+  auto json = index.InstanceJson(study, series, instance);
   audit.Record({"http", "dicomweb.metadata", json ? fmt::format("success instances={}", json->size()) : json.error().message,
-                {"study:" + study + (series.empty() ? "" : " series:" + series)}, ""});
+                {"study:" + study + (series.empty() ? "" : " series:" + series) +
+                 (instance.empty() ? "" : " instance:" + instance)},
+                ""});
   if (!json) throw Error(json.error());
   if (json->empty()) {
-    throw Error(ErrorCode::kNotFound,
-                series.empty() ? fmt::format("no study {}", study) : fmt::format("no series {} in study {}", series, study));
+    throw Error(ErrorCode::kNotFound, !instance.empty() ? fmt::format("no instance {} in series {} of study {}",
+                                                                      instance, series, study)
+                                      : !series.empty() ? fmt::format("no series {} in study {}", series, study)
+                                                        : fmt::format("no study {}", study));
   }
   // The JSON of each instance was made at ingest: the answer is their concatenation,
   // with the stored relative BulkDataURIs made absolute for this server.
@@ -221,6 +228,7 @@ void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, storage
   auto metadata = [&index, &audit](const http::Request& request) { return Metadata(request, index, audit); };
   router.Add("GET", root + "/studies/{study}/metadata", metadata);
   router.Add("GET", root + "/studies/{study}/series/{series}/metadata", metadata);
+  router.Add("GET", root + "/studies/{study}/series/{series}/instances/{instance}/metadata", metadata);
   auto retrieve = [&index, &blobs, &audit](const http::Request& request) {
     return Retrieve(request, index, blobs, audit);
   };
@@ -229,6 +237,7 @@ void RegisterRoutes(http::Router& router, storage::InstanceIndex& index, storage
   router.Add("GET", root + "/studies/{study}/series/{series}/instances/{instance}", retrieve);
   RegisterPixelRoutes(router, index, blobs, audit);
   RegisterWadoUriRoutes(router, index, blobs, audit);
+  RegisterCapabilityRoutes(router);
 }
 
 }  // namespace dx::dicomweb

@@ -1,7 +1,8 @@
 // DICOMweb routes (PS3.18) on the HTTP router, under /dicom-web: QIDO-RS search
 // at study, series and instance level (with nested paths), WADO-RS metadata of a
-// study or series served from the DICOM JSON kept at ingest, and WADO-RS
-// retrieval of stored objects as streamed multipart/related. Handlers are
+// study, series or instance served from the DICOM JSON kept at ingest, WADO-RS
+// retrieval of stored objects as streamed multipart/related, and the capabilities
+// description (OPTIONS). Handlers are
 // thread-safe; every access is audited.
 #pragma once
 

@@ -12,6 +12,8 @@
 #include "dicomweb/routes.hpp"
 #include "dicomweb/stow.hpp"
 #include "dimse/archive_handlers.hpp"
+#include "http/cors.hpp"
+#include "http/gzip.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "storage/blob/filesystem_blob_store.hpp"
@@ -146,8 +148,12 @@ Result<void> Server::Start() {
   impl_->cds->RegisterRoutes(impl_->router);
   dicomweb::RegisterRoutes(impl_->router, *impl_->storage.index, *impl_->storage.blobs, *impl_->audit, c.ae_title);
   dicomweb::RegisterStowRoutes(impl_->router, *impl_->ingest, *impl_->audit);
-  impl_->http = std::make_unique<http::Server>(http::ServerOptions{c.bind_address, c.http_port, 2, 64u << 20},
-                                               impl_->router);
+  // Outermost first: CORS answers preflights before anything else runs.
+  impl_->router.Use(http::Cors({c.cors_origins}, impl_->router));
+  impl_->router.Use(http::Gzip());
+  impl_->http = std::make_unique<http::Server>(
+      http::ServerOptions{c.bind_address, c.http_port, 2, static_cast<std::size_t>(c.max_request_bytes)},
+      impl_->router);
   auto http_port = impl_->http->Start();
   if (!http_port) return tl::unexpected(http_port.error());
   impl_->http_port = *http_port;

@@ -138,7 +138,7 @@ def test_malformed_uploads_get_clear_statuses(module_dxhub, body, content_type, 
 
 
 def test_oversized_upload_is_refused_and_nothing_is_lost(module_dxhub, data):
-    server = module_dxhub()
+    server = module_dxhub("--max-request-bytes", str(8 << 20))
     files, _ = data
     boundary = uuid.uuid4().hex
     assert post(server, "/studies", multipart([("application/dicom", files[0].read_bytes())], boundary),

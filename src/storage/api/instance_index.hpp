@@ -149,9 +149,10 @@ class InstanceIndex {
   // given by the same matching model at any level.
   virtual Result<std::vector<StoredInstance>> ListInstances(const Query& query) = 0;
 
-  // DICOM JSON of the instances of a study or series (series_uid may be empty).
-  virtual Result<std::vector<std::string>> InstanceJson(const std::string& study_uid,
-                                                        const std::string& series_uid) = 0;
+  // DICOM JSON of the instances of a study, series or single instance (series_uid
+  // and sop_uid may be empty), in series and instance order.
+  virtual Result<std::vector<std::string>> InstanceJson(const std::string& study_uid, const std::string& series_uid,
+                                                        const std::string& sop_uid) = 0;
 
   virtual Result<IndexStats> Stats() = 0;
 };

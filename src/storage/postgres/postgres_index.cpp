@@ -479,14 +479,19 @@ Result<std::vector<StoredInstance>> PostgresIndex::ListInstances(const Query& qu
 }
 
 Result<std::vector<std::string>> PostgresIndex::InstanceJson(const std::string& study_uid,
-                                                             const std::string& series_uid) {
+                                                             const std::string& series_uid,
+                                                             const std::string& sop_uid) {
   std::string sql =
       "SELECT i.dicom_json FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies s ON s.pk = se.study_pk"
       " WHERE s.study_instance_uid = $1";
   std::vector<std::string> params{study_uid};
   if (!series_uid.empty()) {
-    sql += " AND se.series_instance_uid = $2";
     params.push_back(series_uid);
+    sql += " AND se.series_instance_uid = $" + std::to_string(params.size());
+  }
+  if (!sop_uid.empty()) {
+    params.push_back(sop_uid);
+    sql += " AND i.sop_instance_uid = $" + std::to_string(params.size());
   }
   sql += " ORDER BY " + postgres::LeadingInteger("se.series_number") + ", se.pk, " +
          postgres::LeadingInteger("i.instance_number") + ", i.pk";

@@ -30,7 +30,8 @@ class PostgresIndex : public InstanceIndex {
   Result<std::optional<StoredInstance>> FindInstance(const std::string& sop_instance_uid) override;
   Result<std::vector<QueryRow>> Search(const Query& query) override;
   Result<std::vector<StoredInstance>> ListInstances(const Query& query) override;
-  Result<std::vector<std::string>> InstanceJson(const std::string& study_uid, const std::string& series_uid) override;
+  Result<std::vector<std::string>> InstanceJson(const std::string& study_uid, const std::string& series_uid,
+                                                const std::string& sop_uid) override;
   Result<IndexStats> Stats() override;
 
   // PostgreSQL's plan for `query` (EXPLAIN, one line per plan node), so tests

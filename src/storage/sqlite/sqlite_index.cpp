@@ -565,16 +565,19 @@ Result<std::vector<StoredInstance>> SqliteIndex::ListInstances(const Query& quer
 }
 
 Result<std::vector<std::string>> SqliteIndex::InstanceJson(const std::string& study_uid,
-                                                           const std::string& series_uid) {
+                                                           const std::string& series_uid, const std::string& sop_uid) {
   std::string sql =
       "SELECT i.dicom_json FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies s ON s.pk = se.study_pk"
       " WHERE s.study_instance_uid = ?";
   if (!series_uid.empty()) sql += " AND se.series_instance_uid = ?";
+  if (!sop_uid.empty()) sql += " AND i.sop_instance_uid = ?";
   sql += " ORDER BY CAST(se.series_number AS INTEGER), se.pk, CAST(i.instance_number AS INTEGER), i.pk";
   Impl::Reader reader(*impl_);
   DX_TRY(statement, reader->Prepare(sql));
-  statement->Bind(1, study_uid);
-  if (!series_uid.empty()) statement->Bind(2, series_uid);
+  int parameter = 1;
+  statement->Bind(parameter++, study_uid);
+  if (!series_uid.empty()) statement->Bind(parameter++, series_uid);
+  if (!sop_uid.empty()) statement->Bind(parameter++, sop_uid);
   std::vector<std::string> json;
   while (true) {
     DX_TRY(more, statement->Step());

@@ -24,7 +24,8 @@ class SqliteIndex : public InstanceIndex {
   Result<std::optional<StoredInstance>> FindInstance(const std::string& sop_instance_uid) override;
   Result<std::vector<QueryRow>> Search(const Query& query) override;
   Result<std::vector<StoredInstance>> ListInstances(const Query& query) override;
-  Result<std::vector<std::string>> InstanceJson(const std::string& study_uid, const std::string& series_uid) override;
+  Result<std::vector<std::string>> InstanceJson(const std::string& study_uid, const std::string& series_uid,
+                                                const std::string& sop_uid) override;
   Result<IndexStats> Stats() override;
 
   // SQLite's plan for `query` (EXPLAIN QUERY PLAN, one step a line), so tests

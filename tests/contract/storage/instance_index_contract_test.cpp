@@ -299,11 +299,16 @@ TEST_P(InstanceIndexContract, ListInstancesAndJson) {
   auto patient = index_->ListInstances(Q(QueryLevel::kPatient, {M("patient_id", Match::Kind::kSingleValue, {"P1"})}));
   ASSERT_TRUE(patient);
   EXPECT_EQ(patient->size(), 5u);
-  auto json = index_->InstanceJson("1.1", "");
+  auto json = index_->InstanceJson("1.1", "", "");
   ASSERT_TRUE(json);
   ASSERT_EQ(json->size(), 3u);
   EXPECT_NE((*json)[0].find("1.1.1.1"), std::string::npos);
-  EXPECT_EQ(index_->InstanceJson("1.2", "1.2.2")->size(), 1u);
+  EXPECT_EQ(index_->InstanceJson("1.2", "1.2.2", "")->size(), 1u);
+  auto one = index_->InstanceJson("1.1", "1.1.1", "1.1.1.2");
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_NE((*one)[0].find("1.1.1.2"), std::string::npos);
+  EXPECT_TRUE(index_->InstanceJson("1.2", "1.2.2", "1.1.1.2")->empty());  // not in that series
 }
 
 TEST_P(InstanceIndexContract, BadQueriesAreErrorsAndInjectionIsLiteral) {
