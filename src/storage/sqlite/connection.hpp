@@ -83,4 +83,20 @@ class Connection {
   std::map<std::string, sqlite3_stmt*> statements_;
 };
 
+// Runs `body()` inside BEGIN IMMEDIATE … COMMIT on `c`, rolling back when it fails.
+template <typename Body>
+auto InTransaction(Connection& c, Body body) -> decltype(body()) {
+  if (auto begun = c.Execute("BEGIN IMMEDIATE"); !begun) return tl::unexpected(begun.error());
+  auto result = body();
+  if (!result) {
+    (void)c.Execute("ROLLBACK");
+    return result;
+  }
+  if (auto committed = c.Execute("COMMIT"); !committed) {
+    (void)c.Execute("ROLLBACK");
+    return tl::unexpected(committed.error());
+  }
+  return result;
+}
+
 }  // namespace dx::storage::sqlite

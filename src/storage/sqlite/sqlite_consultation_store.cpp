@@ -34,22 +34,6 @@ Consultation ConsultationFromRow(const sqlite::Statement& row) {
   return c;
 }
 
-// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back on failure.
-template <typename Body>
-auto InConsultationTransaction(Connection& c, Body body) -> decltype(body()) {
-  if (auto begun = c.Execute("BEGIN IMMEDIATE"); !begun) return tl::unexpected(begun.error());
-  auto result = body();
-  if (!result) {
-    (void)c.Execute("ROLLBACK");
-    return result;
-  }
-  if (auto committed = c.Execute("COMMIT"); !committed) {
-    (void)c.Execute("ROLLBACK");
-    return tl::unexpected(committed.error());
-  }
-  return result;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SqliteConsultationStore>> SqliteConsultationStore::Open(const std::string& path,
@@ -68,7 +52,7 @@ SqliteConsultationStore::~SqliteConsultationStore() = default;
 Result<void> SqliteConsultationStore::Record(const Consultation& consultation) {
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
-  return InConsultationTransaction(c, [&]() -> Result<void> {
+  return sqlite::InTransaction(c, [&]() -> Result<void> {
     {
       DX_TRY(exists, c.Prepare("SELECT 1 FROM consultations WHERE id = ?"));
       exists->Bind(1, consultation.id);
@@ -171,7 +155,7 @@ Result<std::vector<std::string>> SqliteConsultationStore::AddFeedback(
     const std::vector<ConsultationFeedback>& entries) {
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
-  return InConsultationTransaction(c, [&]() -> Result<std::vector<std::string>> {
+  return sqlite::InTransaction(c, [&]() -> Result<std::vector<std::string>> {
     std::vector<std::string> ids;
     for (const auto& feedback : entries) {
       std::int64_t pk = 0;

@@ -1,0 +1,74 @@
+// The SQL every ResultStore adapter runs for a ResourceSearch over the
+// fhir_resources table (migrations/<dialect>/0003_results.sql): a WHERE clause
+// with '?' placeholders and their values in order (adapters whose driver numbers
+// its placeholders renumber them), and the ORDER BY. Only fixed column names
+// ever enter the text; every value is a parameter.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "storage/api/result_store.hpp"
+
+namespace dx::storage {
+
+struct ResultSearchSql {
+  std::string where;                // " WHERE …"
+  std::vector<std::string> params;  // one per '?'
+  std::string order;                // " ORDER BY …"
+};
+
+inline ResultSearchSql MakeResultSearchSql(const ResourceSearch& search) {
+  ResultSearchSql sql;
+  sql.where = " WHERE type = ?";
+  sql.params.push_back(search.type);
+  auto any_of = [&](const char* column, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    sql.where += std::string(" AND ") + column + " IN (";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      sql.where += i ? ",?" : "?";
+      sql.params.push_back(values[i]);
+    }
+    sql.where += ")";
+  };
+  if (!search.nhs_number.empty()) {
+    sql.where += " AND nhs_number = ?";
+    sql.params.push_back(search.nhs_number);
+  }
+  any_of("status", search.statuses);
+  any_of("category", search.categories);
+  if (!search.codes.empty()) {
+    sql.where += " AND (";
+    for (std::size_t i = 0; i < search.codes.size(); ++i) {
+      const auto& code = search.codes[i];
+      if (i) sql.where += " OR ";
+      if (code.find('|') != std::string::npos) {
+        sql.where += "code = ?";
+        sql.params.push_back(code);
+      } else {  // a bare code matches it in any system: the text after the '|'
+        std::string pattern = "%|";
+        for (char c : code) {
+          if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+          pattern += c;
+        }
+        sql.where += "code LIKE ? ESCAPE '\\'";
+        sql.params.push_back(pattern);
+      }
+    }
+    sql.where += ")";
+  }
+  if (!search.report_id.empty()) {
+    sql.where += " AND report_id = ?";
+    sql.params.push_back(search.report_id);
+  }
+  for (const auto& [op, bound] : search.effective) {
+    sql.where += op == "<" ? " AND effective < ?" : " AND effective >= ?";
+    sql.params.push_back(bound);
+  }
+  const char* column = search.sort_by == "last_updated" ? "last_updated" : "effective";
+  const char* direction = search.sort_descending ? " DESC" : " ASC";
+  sql.order = std::string(" ORDER BY ") + column + direction + ", id" + direction;
+  return sql;
+}
+
+}  // namespace dx::storage

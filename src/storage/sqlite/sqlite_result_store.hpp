@@ -1,0 +1,41 @@
+// ResultStore on SQLite: the result tables live in the same file as the instance
+// index (migration 0003) and are used through one connection behind a mutex.
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "storage/api/result_store.hpp"
+
+namespace dx::storage {
+
+namespace sqlite {
+class Connection;
+}
+
+class SqliteResultStore : public ResultStore {
+ public:
+  // Opens (creating and migrating) the database at `path`; `durable` as for SqliteIndex.
+  static Result<std::unique_ptr<SqliteResultStore>> Open(const std::string& path, bool durable);
+  ~SqliteResultStore() override;
+
+  Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) override;
+  Result<void> StoreMessage(const MessageRecord& message, const std::string& ack,
+                            const std::vector<ResourceRecord>& resources) override;
+  Result<std::optional<StoredResource>> Read(const std::string& type, const std::string& id, int version) override;
+  Result<std::vector<StoredResource>> History(const std::string& type, const std::string& id) override;
+  Result<SearchPage> Search(const ResourceSearch& search) override;
+  Result<std::vector<InboxEntry>> Inbox(const std::string& practice, bool include_handled, int limit) override;
+  Result<void> Act(const InboxAction& action) override;
+  Result<std::vector<Notification>> Notifications(const std::string& practice, bool include_acknowledged) override;
+
+ private:
+  explicit SqliteResultStore(std::unique_ptr<sqlite::Connection> connection);
+
+  std::mutex mutex_;
+  std::unique_ptr<sqlite::Connection> connection_;
+};
+
+}  // namespace dx::storage

@@ -1,0 +1,349 @@
+// The ResultStore contract (storage/api/result_store.hpp), parameterised by
+// backend so every adapter runs the same suite.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "postgres_test_server.hpp"
+#include "storage/api/result_store.hpp"
+#include "storage/postgres/postgres_result_store.hpp"
+#include "storage/sqlite/sqlite_index.hpp"
+#include "storage/sqlite/sqlite_result_store.hpp"
+
+namespace dx::storage {
+namespace {
+
+struct ResultBackend {
+  std::string name;
+  std::function<std::unique_ptr<ResultStore>(const std::string& folder)> open;
+  bool postgres = false;
+};
+
+void PrintTo(const ResultBackend& backend, std::ostream* out) { *out << backend.name; }
+
+std::vector<ResultBackend> ResultBackends() {
+  return {{"sqlite",
+           [](const std::string& folder) -> std::unique_ptr<ResultStore> {
+             auto store = SqliteResultStore::Open(folder + "/index.sqlite", false);
+             EXPECT_TRUE(store) << store.error().message;
+             return store ? std::move(*store) : nullptr;
+           }},
+          {"postgres",
+           [](const std::string& folder) -> std::unique_ptr<ResultStore> {
+             auto store = PostgresResultStore::Open(pgtest::Conninfo(), false, {4, pgtest::Schema(folder)});
+             EXPECT_TRUE(store) << store.error().message;
+             return store ? std::move(*store) : nullptr;
+           },
+           true}};
+}
+
+MessageRecord Message(const std::string& control_id, const std::string& sender = "WINPATH|RBZ") {
+  return {sender, control_id, "ORU^R01", "2026-11-23T09:00:00Z", "MSH|^~\\&|WINPATH|RBZ|...|" + control_id};
+}
+
+ResourceRecord Report(const std::string& id, const std::string& nhs, const std::string& effective,
+                      const std::string& status = "final", bool abnormal = false, bool urgent = false) {
+  ResourceRecord r;
+  r.type = "DiagnosticReport";
+  r.id = id;
+  r.nhs_number = nhs;
+  r.status = status;
+  r.category = "HM";
+  r.code = "http://snomed.info/sct|26604007";
+  r.effective = effective;
+  r.practice = "Y01234";
+  r.abnormal = abnormal;
+  r.urgent = urgent;
+  r.json = R"({"resourceType":"DiagnosticReport","id":")" + id + R"(","status":")" + status + "\"}";
+  return r;
+}
+
+ResourceRecord Obs(const std::string& id, const std::string& report, const std::string& nhs, const std::string& code,
+                   const std::string& effective) {
+  ResourceRecord r;
+  r.type = "Observation";
+  r.id = id;
+  r.nhs_number = nhs;
+  r.status = "final";
+  r.category = "laboratory";
+  r.code = code;
+  r.effective = effective;
+  r.report_id = report;
+  r.json = R"({"resourceType":"Observation","id":")" + id + "\"}";
+  return r;
+}
+
+class ResultStoreContract : public ::testing::TestWithParam<ResultBackend> {
+ protected:
+  void SetUp() override {
+    folder_ = ::testing::TempDir() + "/result-contract-" + GetParam().name + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(folder_);
+    std::filesystem::create_directories(folder_);
+    if (GetParam().postgres) {
+      DX_REQUIRE_POSTGRES();
+    }
+    store_ = GetParam().open(folder_);
+    ASSERT_TRUE(store_);
+  }
+  void TearDown() override {
+    store_.reset();
+    if (GetParam().postgres && !pgtest::Conninfo().empty()) pgtest::DropSchema(folder_);
+  }
+  // Two patients: a full blood count with two observations, and one U&E report.
+  void Seed() {
+    ASSERT_TRUE(store_->StoreMessage(Message("m1"), "ACK-1",
+                                     {Report("r1", "9434765919", "2026-11-20T09:00:00Z", "final", true),
+                                      Obs("r1-1", "r1", "9434765919", "http://loinc.org|718-7", "2026-11-20T09:00:00Z"),
+                                      Obs("r1-2", "r1", "9434765919", "http://loinc.org|6690-2",
+                                          "2026-11-20T09:00:00Z")}));
+    ASSERT_TRUE(store_->StoreMessage(Message("m2"), "ACK-2",
+                                     {Report("r2", "9434765919", "2026-11-21T10:00:00Z", "preliminary")}));
+    ASSERT_TRUE(store_->StoreMessage(Message("m3"), "ACK-3",
+                                     {Report("r3", "4010232137", "2026-10-01T08:00:00Z")}));
+  }
+  std::vector<std::string> Ids(const ResourceSearch& search) {
+    auto page = store_->Search(search);
+    EXPECT_TRUE(page) << page.error().message;
+    std::vector<std::string> ids;
+    if (page) {
+      for (const auto& r : page->resources) ids.push_back(r.record.id);
+    }
+    return ids;
+  }
+  std::string folder_;
+  std::unique_ptr<ResultStore> store_;
+};
+
+TEST_P(ResultStoreContract, StoredResourcesReadBackWithEveryField) {
+  Seed();
+  auto read = store_->Read("DiagnosticReport", "r1", 0);
+  ASSERT_TRUE(read) << read.error().message;
+  ASSERT_TRUE(*read);
+  const auto& r = (*read)->record;
+  EXPECT_EQ(r.nhs_number, "9434765919");
+  EXPECT_EQ(r.status, "final");
+  EXPECT_EQ(r.category, "HM");
+  EXPECT_EQ(r.code, "http://snomed.info/sct|26604007");
+  EXPECT_EQ(r.effective, "2026-11-20T09:00:00Z");
+  EXPECT_EQ(r.practice, "Y01234");
+  EXPECT_TRUE(r.abnormal);
+  EXPECT_FALSE(r.urgent);
+  EXPECT_NE(r.json.find("\"id\":\"r1\""), std::string::npos);
+  EXPECT_EQ((*read)->version, 1);
+  EXPECT_EQ((*read)->last_updated.size(), 20u);  // YYYY-MM-DDTHH:MM:SSZ
+  EXPECT_FALSE(*store_->Read("DiagnosticReport", "nope", 0));
+  EXPECT_FALSE(*store_->Read("Observation", "r1", 0));  // ids are per type
+}
+
+TEST_P(ResultStoreContract, ARepeatedMessageIsRefusedAndItsAckKept) {
+  Seed();
+  auto ack = store_->FindAck("WINPATH|RBZ", "m1");
+  ASSERT_TRUE(ack);
+  ASSERT_TRUE(*ack);
+  EXPECT_EQ(**ack, "ACK-1");
+  EXPECT_FALSE(*store_->FindAck("OTHERLAB|RBZ", "m1"));  // control ids are per sender
+  auto again = store_->StoreMessage(Message("m1"), "ACK-again", {Report("r9", "9434765919", "2026-11-22")});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_FALSE(*store_->Read("DiagnosticReport", "r9", 0));  // nothing of it stored
+  EXPECT_EQ(**store_->FindAck("WINPATH|RBZ", "m1"), "ACK-1");
+  EXPECT_TRUE(store_->StoreMessage(Message("m1", "OTHERLAB|RBZ"), "ACK-other", {}));
+}
+
+TEST_P(ResultStoreContract, ACorrectionIsANewVersionAndHistoryIsKept) {
+  Seed();
+  auto corrected = Report("r1", "9434765919", "2026-11-20T09:00:00Z", "corrected", true, true);
+  corrected.json = R"({"resourceType":"DiagnosticReport","id":"r1","status":"corrected"})";
+  ASSERT_TRUE(store_->StoreMessage(Message("m4"), "ACK-4", {corrected}));
+  auto current = store_->Read("DiagnosticReport", "r1", 0);
+  ASSERT_TRUE(current && *current);
+  EXPECT_EQ((*current)->version, 2);
+  EXPECT_EQ((*current)->record.status, "corrected");
+  auto first = store_->Read("DiagnosticReport", "r1", 1);
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->version, 1);
+  EXPECT_EQ((*first)->record.status, "final");
+  EXPECT_NE((*first)->record.json.find("\"final\""), std::string::npos);
+  EXPECT_FALSE(*store_->Read("DiagnosticReport", "r1", 3));
+  auto history = store_->History("DiagnosticReport", "r1");
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].version, 2);
+  EXPECT_EQ((*history)[1].version, 1);
+  EXPECT_TRUE(store_->History("DiagnosticReport", "nope")->empty());
+}
+
+TEST_P(ResultStoreContract, SearchFiltersSortsAndPages) {
+  Seed();
+  ResourceSearch reports;
+  reports.type = "DiagnosticReport";
+  EXPECT_EQ(Ids(reports), (std::vector<std::string>{"r2", "r1", "r3"}));  // newest first
+  reports.sort_descending = false;
+  EXPECT_EQ(Ids(reports), (std::vector<std::string>{"r3", "r1", "r2"}));
+  reports.nhs_number = "9434765919";
+  EXPECT_EQ(Ids(reports), (std::vector<std::string>{"r1", "r2"}));
+  reports.statuses = {"preliminary", "amended"};
+  EXPECT_EQ(Ids(reports), (std::vector<std::string>{"r2"}));
+  reports.statuses = {};
+  reports.effective = {{">=", "2026-11-21"}, {"<", "2026-11-22"}};
+  EXPECT_EQ(Ids(reports), (std::vector<std::string>{"r2"}));
+  reports.effective = {};
+  reports.categories = {"MB"};
+  EXPECT_TRUE(Ids(reports).empty());
+
+  ResourceSearch observations;
+  observations.type = "Observation";
+  observations.codes = {"718-7"};  // a bare code, any system
+  EXPECT_EQ(Ids(observations), (std::vector<std::string>{"r1-1"}));
+  observations.codes = {"http://loinc.org|6690-2", "http://other|718-7"};
+  EXPECT_EQ(Ids(observations), (std::vector<std::string>{"r1-2"}));
+  observations.codes = {"%"};  // not a wildcard
+  EXPECT_TRUE(Ids(observations).empty());
+  observations.codes = {};
+  observations.report_id = "r1";
+  observations.sort_descending = false;
+  EXPECT_EQ(Ids(observations), (std::vector<std::string>{"r1-1", "r1-2"}));
+
+  ResourceSearch paged;
+  paged.type = "DiagnosticReport";
+  paged.count = 2;
+  auto page = store_->Search(paged);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 3);
+  ASSERT_EQ(page->resources.size(), 2u);
+  paged.offset = 2;
+  EXPECT_EQ(Ids(paged), (std::vector<std::string>{"r3"}));
+  paged.offset = 3;
+  EXPECT_TRUE(Ids(paged).empty());
+  paged.count = 0;  // _count=0: the total only
+  paged.offset = 0;
+  page = store_->Search(paged);
+  EXPECT_EQ(page->total, 3);
+  EXPECT_TRUE(page->resources.empty());
+}
+
+TEST_P(ResultStoreContract, SearchValuesAreNeverSql) {
+  Seed();
+  ResourceSearch search;
+  search.type = "DiagnosticReport";
+  search.nhs_number = "9434765919' OR '1'='1";
+  EXPECT_TRUE(Ids(search).empty());
+  search.nhs_number = "";
+  search.statuses = {"final'); DROP TABLE fhir_resources; --"};
+  EXPECT_TRUE(Ids(search).empty());
+  search.statuses = {};
+  EXPECT_EQ(Ids(search).size(), 3u);
+}
+
+TEST_P(ResultStoreContract, InboxPutsNewFirstAndRecordsWhoActed) {
+  Seed();
+  auto urgent = Report("r4", "4010232137", "2026-11-01T08:00:00Z", "final", true, true);
+  ASSERT_TRUE(store_->StoreMessage(Message("m4"), "ACK-4", {urgent}));
+  auto inbox = store_->Inbox("Y01234", false, 50);
+  ASSERT_TRUE(inbox) << inbox.error().message;
+  std::vector<std::string> order;
+  for (const auto& e : *inbox) order.push_back(e.report.record.id + ":" + e.state);
+  // Urgent, then abnormal, then newest.
+  EXPECT_EQ(order, (std::vector<std::string>{"r4:new", "r1:new", "r2:new", "r3:new"}));
+
+  ASSERT_TRUE(store_->Act({"r1", "acknowledged", "Practitioner/G8", "2026-11-23T10:00:00Z", "seen"}));
+  ASSERT_TRUE(store_->Act({"r3", "filed", "Practitioner/G8", "2026-11-23T10:01:00Z", ""}));
+  auto unknown = store_->Act({"nope", "filed", "Practitioner/G8", "2026-11-23T10:01:00Z", ""});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  inbox = store_->Inbox("Y01234", false, 50);
+  ASSERT_EQ(inbox->size(), 2u);
+  inbox = store_->Inbox("Y01234", true, 50);
+  ASSERT_EQ(inbox->size(), 4u);
+  EXPECT_EQ((*inbox)[2].report.record.id, "r1");
+  EXPECT_EQ((*inbox)[2].state, "acknowledged");
+  EXPECT_EQ((*inbox)[2].actor, "Practitioner/G8");
+  EXPECT_EQ((*inbox)[2].acted_at, "2026-11-23T10:00:00Z");
+  EXPECT_EQ((*inbox)[2].comment, "seen");
+  EXPECT_EQ((*inbox)[3].state, "filed");
+  EXPECT_TRUE(store_->Inbox("OTHER", true, 50)->empty());
+  EXPECT_EQ(store_->Inbox("Y01234", true, 1)->size(), 1u);
+
+  // A correction brings an acknowledged report back as new.
+  ASSERT_TRUE(store_->StoreMessage(Message("m5"), "ACK-5",
+                                   {Report("r1", "9434765919", "2026-11-20T09:00:00Z", "corrected", true)}));
+  inbox = store_->Inbox("Y01234", false, 50);
+  std::set<std::string> fresh;
+  for (const auto& e : *inbox) fresh.insert(e.report.record.id);
+  EXPECT_EQ(fresh, (std::set<std::string>{"r4", "r1", "r2"}));
+}
+
+TEST_P(ResultStoreContract, UrgentReportsRaiseNotificationsUntilAcknowledged) {
+  Seed();
+  EXPECT_TRUE(store_->Notifications("Y01234", true)->empty());
+  ASSERT_TRUE(store_->StoreMessage(Message("m4"), "ACK-4",
+                                   {Report("r4", "4010232137", "2026-11-01T08:00:00Z", "final", true, true)}));
+  auto raised = store_->Notifications("Y01234", false);
+  ASSERT_TRUE(raised) << raised.error().message;
+  ASSERT_EQ(raised->size(), 1u);
+  EXPECT_EQ((*raised)[0].report_id, "r4");
+  EXPECT_EQ((*raised)[0].nhs_number, "4010232137");
+  EXPECT_FALSE((*raised)[0].acknowledged);
+  EXPECT_FALSE((*raised)[0].reason.empty());
+  ASSERT_TRUE(store_->Act({"r4", "acknowledged", "Practitioner/G8", "2026-11-23T10:00:00Z", ""}));
+  EXPECT_TRUE(store_->Notifications("Y01234", false)->empty());
+  auto all = store_->Notifications("Y01234", true);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_TRUE((*all)[0].acknowledged);
+}
+
+TEST_P(ResultStoreContract, ConcurrentMessagesAreAllStoredOnce) {
+  constexpr int kThreads = 4, kEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> conflicts{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        // Every thread sends the same control ids: each is stored once.
+        const std::string id = std::to_string(i);
+        auto stored = store_->StoreMessage(Message("c" + id), "ACK-" + id,
+                                           {Report("cr" + id, "9434765919", "2026-11-20T09:00:00Z")});
+        if (!stored) {
+          EXPECT_EQ(stored.error().code, ErrorCode::kConflict) << stored.error().message;
+          ++conflicts;
+        }
+        (void)t;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(conflicts.load(), (kThreads - 1) * kEach);
+  ResourceSearch all;
+  all.type = "DiagnosticReport";
+  all.count = 1000;
+  auto page = store_->Search(all);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, kEach);
+  for (const auto& r : page->resources) EXPECT_EQ(r.version, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ResultStoreContract, ::testing::ValuesIn(ResultBackends()),
+                         [](const auto& info) { return info.param.name; });
+
+// The result tables share the instance index's file.
+TEST(SqliteResultStoreTest, SharesTheIndexFileWithTheInstanceIndex) {
+  const std::string folder = ::testing::TempDir() + "/result-shared";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  auto store = SqliteResultStore::Open(folder + "/index.sqlite", false);
+  ASSERT_TRUE(store) << store.error().message;
+  auto index = SqliteIndex::Open(folder + "/index.sqlite", false);
+  ASSERT_TRUE(index) << index.error().message;
+  ASSERT_TRUE((*store)->StoreMessage(Message("m1"), "ACK", {Report("r1", "9434765919", "2026-11-20")}));
+  EXPECT_EQ((*index)->Stats()->instances, 0);
+}
+
+}  // namespace
+}  // namespace dx::storage
