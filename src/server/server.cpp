@@ -12,15 +12,19 @@
 #include "dicomweb/routes.hpp"
 #include "dicomweb/stow.hpp"
 #include "dimse/archive_handlers.hpp"
+#include "fhir/routes.hpp"
 #include "http/cors.hpp"
+#include "results/inbox.hpp"
 #include "http/gzip.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "storage/blob/filesystem_blob_store.hpp"
 #include "storage/postgres/postgres_consultation_store.hpp"
 #include "storage/postgres/postgres_index.hpp"
+#include "storage/postgres/postgres_result_store.hpp"
 #include "storage/sqlite/sqlite_consultation_store.hpp"
 #include "storage/sqlite/sqlite_index.hpp"
+#include "storage/sqlite/sqlite_result_store.hpp"
 
 namespace dx::server {
 
@@ -56,6 +60,18 @@ Result<std::unique_ptr<storage::ConsultationStore>> OpenConfiguredConsultations(
   return std::unique_ptr<storage::ConsultationStore>(std::move(*postgres));
 }
 
+Result<std::unique_ptr<storage::ResultStore>> OpenConfiguredResults(const Config& config) {
+  if (config.index == "sqlite") {
+    auto sqlite = storage::SqliteResultStore::Open((std::filesystem::path(config.data_dir) / "index.sqlite").string(),
+                                                   config.durable);
+    if (!sqlite) return tl::unexpected(sqlite.error());
+    return std::unique_ptr<storage::ResultStore>(std::move(*sqlite));
+  }
+  auto postgres = storage::PostgresResultStore::Open(config.index, config.durable, {4, ""});
+  if (!postgres) return tl::unexpected(postgres.error());
+  return std::unique_ptr<storage::ResultStore>(std::move(*postgres));
+}
+
 }  // namespace
 
 Result<Storage> OpenStorage(const Config& config) {
@@ -81,6 +97,7 @@ struct Server::Impl {
   std::unique_ptr<dicom::DimseServer> dimse;
   std::unique_ptr<cds::KnowledgeBase> knowledge;
   std::unique_ptr<storage::ConsultationStore> consultations;
+  std::unique_ptr<storage::ResultStore> results;
   std::unique_ptr<cds::hooks::CdsService> cds;
   http::Router router;
   std::unique_ptr<http::Server> http;
@@ -148,6 +165,11 @@ Result<void> Server::Start() {
   impl_->cds->RegisterRoutes(impl_->router);
   dicomweb::RegisterRoutes(impl_->router, *impl_->storage.index, *impl_->storage.blobs, *impl_->audit, c.ae_title);
   dicomweb::RegisterStowRoutes(impl_->router, *impl_->ingest, *impl_->audit);
+  auto results = OpenConfiguredResults(c);
+  if (!results) return tl::unexpected(results.error());
+  impl_->results = std::move(*results);
+  fhir::RegisterFhirRoutes(impl_->router, *impl_->results, *impl_->audit);
+  results::RegisterInboxRoutes(impl_->router, *impl_->results, *impl_->audit);
   // Outermost first: CORS answers preflights before anything else runs.
   impl_->router.Use(http::Cors({c.cors_origins}, impl_->router));
   impl_->router.Use(http::Gzip());
@@ -168,6 +190,7 @@ void Server::Stop() {
   impl_->dimse.reset();
   impl_->handlers.reset();
   impl_->cds.reset();
+  impl_->results.reset();
   impl_->consultations.reset();
   impl_->knowledge.reset();
   impl_->ingest.reset();
