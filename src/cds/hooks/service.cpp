@@ -11,6 +11,7 @@
 #include "cds/hooks/cards.hpp"
 #include "cds/hooks/fhir_input.hpp"
 #include "cds/json.hpp"
+#include "fhir/outcome.hpp"
 #include "core/uid.hpp"
 
 namespace dx::cds::hooks {
@@ -18,15 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-// A FHIR OperationOutcome (R4) with one issue.
-http::Response Outcome(int status, const std::string& code, const std::string& message,
-                       const std::string& expression = "") {
-  json issue = {{"severity", "error"}, {"code", code}, {"diagnostics", message}};
-  if (!expression.empty()) issue["expression"] = json::array({expression});
-  http::Response response = http::Response::Json({{"resourceType", "OperationOutcome"}, {"issue", json::array({issue})}}, status);
-  response.content_type = "application/fhir+json";
-  return response;
-}
+using fhir::Outcome;
 
 // The request body as JSON, or the OperationOutcome to answer with.
 std::variant<json, http::Response> ParseBody(const http::Request& request) {
@@ -168,7 +161,7 @@ http::Response CdsService::Recommend(const http::Request& request) {
     }
     http::Response response =
         http::Response::Json({{"resourceType", "OperationOutcome"}, {"issue", std::move(issues)}}, 422);
-    response.content_type = "application/fhir+json";
+    response.content_type = fhir::kFhirJson;
     return response;
   }
   json answer = OutcomeToJson(knowledge_, outcome);
