@@ -20,7 +20,8 @@ CREATE TABLE fhir_resources (
   nhs_number TEXT COLLATE "C" NOT NULL,
   status TEXT NOT NULL,
   category TEXT NOT NULL DEFAULT '',
-  code TEXT COLLATE "C" NOT NULL DEFAULT '',
+  code TEXT COLLATE "C" NOT NULL DEFAULT '',          -- system|code
+  code_value TEXT COLLATE "C" NOT NULL DEFAULT '',    -- the code alone, for searches without a system
   effective TEXT COLLATE "C" NOT NULL DEFAULT '',
   report_id TEXT COLLATE "C" NOT NULL DEFAULT '',
   practice TEXT NOT NULL DEFAULT '',
@@ -35,6 +36,7 @@ CREATE TABLE fhir_resources (
   UNIQUE (type, id)
 );
 CREATE INDEX fhir_resources_patient ON fhir_resources (type, nhs_number, effective);
+CREATE INDEX fhir_resources_code ON fhir_resources (type, code_value, effective);
 CREATE INDEX fhir_resources_report ON fhir_resources (report_id) WHERE report_id <> '';
 CREATE INDEX fhir_resources_practice ON fhir_resources (practice, type) WHERE practice <> '';
 

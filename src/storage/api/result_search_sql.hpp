@@ -42,18 +42,11 @@ inline ResultSearchSql MakeResultSearchSql(const ResourceSearch& search) {
     for (std::size_t i = 0; i < search.codes.size(); ++i) {
       const auto& code = search.codes[i];
       if (i) sql.where += " OR ";
-      if (code.find('|') != std::string::npos) {
-        sql.where += "code = ?";
-        sql.params.push_back(code);
-      } else {  // a bare code matches it in any system: the text after the '|'
-        std::string pattern = "%|";
-        for (char c : code) {
-          if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-          pattern += c;
-        }
-        sql.where += "code LIKE ? ESCAPE '\\'";
-        sql.params.push_back(pattern);
-      }
+      const auto bar = code.find('|');
+      // Both columns are indexed with the type; a bare code matches it in any system.
+      sql.where += bar == std::string::npos ? "code_value = ?" : "(code_value = ? AND code = ?)";
+      sql.params.push_back(bar == std::string::npos ? code : code.substr(bar + 1));
+      if (bar != std::string::npos) sql.params.push_back(code);
     }
     sql.where += ")";
   }

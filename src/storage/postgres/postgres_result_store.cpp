@@ -114,19 +114,21 @@ Result<void> PostgresResultStore::StoreMessage(const MessageRecord& message, con
                  c.Prepared(fmt::format(
                                 "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code,"
                                 " effective, report_id, practice, abnormal, urgent, last_updated, message_pk, json,"
-                                " actions_before) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, {0}, $12,"
-                                " $13, (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))"
+                                " code_value, actions_before) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+                                " {0}, $12, $13, $14, (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))"
                                 " ON CONFLICT (type, id) DO UPDATE SET version = fhir_resources.version + 1,"
                                 " nhs_number = excluded.nhs_number, status = excluded.status,"
                                 " category = excluded.category, code = excluded.code, effective = excluded.effective,"
                                 " report_id = excluded.report_id, practice = excluded.practice,"
                                 " abnormal = excluded.abnormal, urgent = excluded.urgent,"
                                 " last_updated = excluded.last_updated, message_pk = excluded.message_pk,"
-                                " json = excluded.json, actions_before = excluded.actions_before"
+                                " json = excluded.json, code_value = excluded.code_value,"
+                                " actions_before = excluded.actions_before"
                                 " RETURNING version, last_updated",
                                 kNow),
                             {r.type, r.id, r.nhs_number, r.status, r.category, r.code, r.effective, r.report_id,
-                             r.practice, r.abnormal ? "1" : "0", r.urgent ? "1" : "0", message_pk, r.json}));
+                             r.practice, r.abnormal ? "1" : "0", r.urgent ? "1" : "0", message_pk, r.json,
+                             r.code.substr(r.code.rfind('|') + 1)}));
           const std::string version = stored->Text(0, 0);
           DX_TRY(kept, c.Prepared("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
                                   " VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -105,15 +105,16 @@ Result<void> SqliteResultStore::StoreMessage(const MessageRecord& message, const
       }
       DX_TRY(upsert, c.Prepare(
                          "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code, effective,"
-                         " report_id, practice, abnormal, urgent, last_updated, message_pk, json, actions_before)"
-                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                         " report_id, practice, abnormal, urgent, last_updated, message_pk, json, code_value,"
+                         " actions_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
                          " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions)) ON CONFLICT (type, id) DO UPDATE SET"
                          " version = excluded.version, nhs_number = excluded.nhs_number, status = excluded.status,"
                          " category = excluded.category, code = excluded.code, effective = excluded.effective,"
                          " report_id = excluded.report_id, practice = excluded.practice,"
                          " abnormal = excluded.abnormal, urgent = excluded.urgent,"
                          " last_updated = excluded.last_updated, message_pk = excluded.message_pk,"
-                         " json = excluded.json, actions_before = excluded.actions_before"));
+                         " json = excluded.json, code_value = excluded.code_value,"
+                         " actions_before = excluded.actions_before"));
       upsert->Bind(1, r.type)
           .Bind(2, r.id)
           .Bind(3, version)
@@ -128,7 +129,8 @@ Result<void> SqliteResultStore::StoreMessage(const MessageRecord& message, const
           .Bind(12, std::int64_t{r.urgent})
           .Bind(13, now)
           .Bind(14, message_pk)
-          .Bind(15, r.json);
+          .Bind(15, r.json)
+          .Bind(16, r.code.substr(r.code.rfind('|') + 1));
       DX_TRY(upserted, upsert->Run());
       DX_TRY(history, c.Prepare("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
                                 " VALUES (?,?,?,?,?,?,?)"));
@@ -192,17 +194,21 @@ Result<std::vector<StoredResource>> SqliteResultStore::History(const std::string
 
 Result<SearchPage> SqliteResultStore::Search(const ResourceSearch& search) {
   const auto sql = MakeResultSearchSql(search);
+  // One patient's results are few: SQLite, without statistics, would otherwise
+  // prefer the code index and read every patient's results for that code.
+  const std::string from =
+      search.nhs_number.empty() ? " FROM fhir_resources" : " FROM fhir_resources INDEXED BY fhir_resources_patient";
   std::lock_guard lock(mutex_);
   SearchPage page;
   {
-    DX_TRY(count, connection_->Prepare("SELECT COUNT(*) FROM fhir_resources" + sql.where));
+    DX_TRY(count, connection_->Prepare("SELECT COUNT(*)" + from + sql.where));
     for (std::size_t i = 0; i < sql.params.size(); ++i) count->Bind(static_cast<int>(i + 1), sql.params[i]);
     DX_TRY(row, count->Step());
     page.total = count->Int(0);
   }
   if (search.count <= 0 || search.offset >= page.total) return page;
-  DX_TRY(select, connection_->Prepare(fmt::format("SELECT {} FROM fhir_resources{}{} LIMIT {} OFFSET {}",
-                                                  kResourceColumns, sql.where, sql.order, search.count,
+  DX_TRY(select, connection_->Prepare(fmt::format("SELECT {}{}{}{} LIMIT {} OFFSET {}",
+                                                  kResourceColumns, from, sql.where, sql.order, search.count,
                                                   search.offset)));
   for (std::size_t i = 0; i < sql.params.size(); ++i) select->Bind(static_cast<int>(i + 1), sql.params[i]);
   while (true) {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Results exchange: FHIR search latency with OBSERVATIONS observations stored
+# (seeded through the ResultStore, one full blood count of ten per report, 20,000
+# patients), over one keep-alive connection, median and p99.
+# Usage: bash bench/results.sh [OBSERVATIONS] [REQUESTS]   (build the release preset first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+observations="${1:-1000000}"
+requests="${2:-500}"
+build=build/release
+work="$(mktemp -d "${TMPDIR:-/tmp}/dxhub-results-bench.XXXXXX")"
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+echo "== seeding $observations observations"
+start=$(date +%s.%N)
+nhs="$("$build/bench/dxhub_seed_results" "$work/data" "$observations")"
+echo "seeded in $(echo "$(date +%s.%N) - $start" | bc) s"
+
+"$build/apps/dxhub/dxhub" serve --data-dir "$work/data" --dicom-port 0 --http-port 0 \
+  --knowledge-dir knowledge --log-level warn >"$work/ready" 2>"$work/log" &
+server_pid=$!
+for _ in $(seq 300); do grep -q ready "$work/ready" 2>/dev/null && break; sleep 0.1; done
+http="$(grep -o 'http=[^ ]*' "$work/ready" | cut -d= -f2)"
+patient="patient.identifier=https://fhir.nhs.uk/Id/nhs-number%7C$nhs"
+
+run() {
+  printf '%-58s ' "$1"
+  "$build/bench/dxhub_http_bench" latency "$http" "$2" "$requests" "application/fhir+json"
+}
+run "Observation, one patient (about 50)" "/fhir/Observation?$patient"
+run "Observation, one patient and one code" "/fhir/Observation?$patient&code=http://loinc.org%7C718-7"
+run "Observation, one patient, one year" "/fhir/Observation?$patient&date=ge2025-01-01&date=lt2026-01-01"
+run "DiagnosticReport, one patient" "/fhir/DiagnosticReport?$patient"
+run "Observation, every patient, first page of 50, code" "/fhir/Observation?code=718-7&_count=50"
+run "Observation read by id" "/fhir/Observation/seed-7-1"
