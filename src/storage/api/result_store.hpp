@@ -47,6 +47,20 @@ struct MessageRecord {
   std::string raw;           // the message as received
 };
 
+// A message ready to store: the message, the acknowledgement that will be sent
+// for it, and the resources made from it.
+struct IncomingMessage {
+  MessageRecord message;
+  std::string ack;
+  std::vector<ResourceRecord> resources;
+};
+
+// What storing one message did.
+struct StoreOutcome {
+  bool stored = false;      // false: the same message (sender, control id) was stored before; nothing changed
+  std::string earlier_ack;  // when not stored: the acknowledgement sent the first time
+};
+
 // A FHIR search, already validated: every field set narrows the result.
 struct ResourceSearch {
   std::string type;
@@ -104,12 +118,24 @@ class ResultStore {
   // The acknowledgement sent for an earlier message from `sender` with this control id.
   virtual Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) = 0;
 
-  // Stores the message, the acknowledgement that will be sent for it, and its
-  // resources (new versions of those that exist) in one transaction, durable when
-  // it returns (per the store's durability setting). kConflict when the message
-  // (sender, control id) is already stored; nothing is then changed.
-  virtual Result<void> StoreMessage(const MessageRecord& message, const std::string& ack,
-                                    const std::vector<ResourceRecord>& resources) = 0;
+  // Stores each message with its acknowledgement and resources (new versions of
+  // those that exist), all in one transaction, durable when it returns (per the
+  // store's durability setting): one commit for many messages is what lets a
+  // listener acknowledge thousands a second. A message already stored (the same
+  // sender and control id, earlier or earlier in `messages`) changes nothing.
+  // An error means nothing at all was stored.
+  virtual Result<std::vector<StoreOutcome>> StoreMessages(const std::vector<IncomingMessage>& messages) = 0;
+
+  // One message; kConflict when it was stored before.
+  Result<void> StoreMessage(const MessageRecord& message, const std::string& ack,
+                            const std::vector<ResourceRecord>& resources) {
+    auto outcomes = StoreMessages({IncomingMessage{message, ack, resources}});
+    if (!outcomes) return tl::unexpected(outcomes.error());
+    if (!outcomes->front().stored) {
+      return Fail(ErrorCode::kConflict, "message " + message.control_id + " from " + message.sender + " is already stored");
+    }
+    return {};
+  }
 
   // The current version of a resource (or version `version` when non-zero), or nullopt.
   virtual Result<std::optional<StoredResource>> Read(const std::string& type, const std::string& id, int version) = 0;

@@ -90,60 +90,65 @@ Result<std::optional<std::string>> PostgresResultStore::FindAck(const std::strin
   return std::optional<std::string>(rows->Text(0, 0));
 }
 
-Result<void> PostgresResultStore::StoreMessage(const MessageRecord& message, const std::string& ack,
-                                               const std::vector<ResourceRecord>& resources) {
+Result<std::vector<StoreOutcome>> PostgresResultStore::StoreMessages(const std::vector<IncomingMessage>& messages) {
   DX_TRY(lease, impl_->pool->Acquire());
   Connection& c = **lease;
   // A concurrent transaction storing the same message or a version of the same
   // resource makes this one fail on a unique key: it then runs again and sees it.
   return postgres::InTransaction(
       c,
-      [&]() -> Result<void> {
-        DX_TRY(inserted, c.Prepared("INSERT INTO hl7_messages (sender, control_id, message_type, received_at, raw, ack)"
-                                    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sender, control_id) DO NOTHING"
-                                    " RETURNING pk",
-                                    {message.sender, message.control_id, message.message_type, message.received_at,
-                                     message.raw, ack}));
-        if (inserted->empty()) {
-          return Fail(ErrorCode::kConflict,
-                      fmt::format("message {} from {} is already stored", message.control_id, message.sender));
-        }
-        const std::string message_pk = inserted->Text(0, 0);
-        for (const auto& r : resources) {
-          DX_TRY(stored,
-                 c.Prepared(fmt::format(
-                                "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code,"
-                                " effective, report_id, practice, abnormal, urgent, last_updated, message_pk, json,"
-                                " code_value, actions_before) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-                                " {0}, $12, $13, $14, (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))"
-                                " ON CONFLICT (type, id) DO UPDATE SET version = fhir_resources.version + 1,"
-                                " nhs_number = excluded.nhs_number, status = excluded.status,"
-                                " category = excluded.category, code = excluded.code, effective = excluded.effective,"
-                                " report_id = excluded.report_id, practice = excluded.practice,"
-                                " abnormal = excluded.abnormal, urgent = excluded.urgent,"
-                                " last_updated = excluded.last_updated, message_pk = excluded.message_pk,"
-                                " json = excluded.json, code_value = excluded.code_value,"
-                                " actions_before = excluded.actions_before"
-                                " RETURNING version, last_updated",
-                                kNow),
-                            {r.type, r.id, r.nhs_number, r.status, r.category, r.code, r.effective, r.report_id,
-                             r.practice, r.abnormal ? "1" : "0", r.urgent ? "1" : "0", message_pk, r.json,
-                             r.code.substr(r.code.rfind('|') + 1)}));
-          const std::string version = stored->Text(0, 0);
-          DX_TRY(kept, c.Prepared("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
-                                  " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                                  {r.type, r.id, version, r.status, stored->Text(0, 1), message_pk, r.json}));
-          if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
-            DX_TRY(raised, c.Prepared(fmt::format("INSERT INTO notifications (report_id, practice, nhs_number,"
-                                                  " raised_at, reason, actions_before) VALUES ($1, $2, $3, {}, $4,"
-                                                  " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))",
-                                                  kNow),
-                                      {r.id, r.practice, r.nhs_number,
-                                       version != "1" ? "corrected result with a critical value"
-                                                      : "result with a critical value"}));
+      [&]() -> Result<std::vector<StoreOutcome>> {
+        std::vector<StoreOutcome> outcomes;
+        for (const auto& [message, ack, resources] : messages) {
+          DX_TRY(inserted, c.Prepared("INSERT INTO hl7_messages (sender, control_id, message_type, received_at, raw,"
+                                      " ack) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sender, control_id)"
+                                      " DO NOTHING RETURNING pk",
+                                      {message.sender, message.control_id, message.message_type, message.received_at,
+                                       message.raw, ack}));
+          if (inserted->empty()) {
+            DX_TRY(earlier, c.Prepared("SELECT ack FROM hl7_messages WHERE sender = $1 AND control_id = $2",
+                                       {message.sender, message.control_id}));
+            outcomes.push_back({false, earlier->empty() ? "" : earlier->Text(0, 0)});
+            continue;
           }
+          const std::string message_pk = inserted->Text(0, 0);
+          for (const auto& r : resources) {
+            DX_TRY(stored,
+                   c.Prepared(fmt::format(
+                                  "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code,"
+                                  " effective, report_id, practice, abnormal, urgent, last_updated, message_pk, json,"
+                                  " code_value, actions_before) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+                                  " {0}, $12, $13, $14, (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))"
+                                  " ON CONFLICT (type, id) DO UPDATE SET version = fhir_resources.version + 1,"
+                                  " nhs_number = excluded.nhs_number, status = excluded.status,"
+                                  " category = excluded.category, code = excluded.code, effective = excluded.effective,"
+                                  " report_id = excluded.report_id, practice = excluded.practice,"
+                                  " abnormal = excluded.abnormal, urgent = excluded.urgent,"
+                                  " last_updated = excluded.last_updated, message_pk = excluded.message_pk,"
+                                  " json = excluded.json, code_value = excluded.code_value,"
+                                  " actions_before = excluded.actions_before"
+                                  " RETURNING version, last_updated",
+                                  kNow),
+                              {r.type, r.id, r.nhs_number, r.status, r.category, r.code, r.effective, r.report_id,
+                               r.practice, r.abnormal ? "1" : "0", r.urgent ? "1" : "0", message_pk, r.json,
+                               r.code.substr(r.code.rfind('|') + 1)}));
+            const std::string version = stored->Text(0, 0);
+            DX_TRY(kept, c.Prepared("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
+                                    " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                    {r.type, r.id, version, r.status, stored->Text(0, 1), message_pk, r.json}));
+            if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
+              DX_TRY(raised, c.Prepared(fmt::format("INSERT INTO notifications (report_id, practice, nhs_number,"
+                                                    " raised_at, reason, actions_before) VALUES ($1, $2, $3, {}, $4,"
+                                                    " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))",
+                                                    kNow),
+                                        {r.id, r.practice, r.nhs_number,
+                                         version != "1" ? "corrected result with a critical value"
+                                                        : "result with a critical value"}));
+            }
+          }
+          outcomes.push_back({true, ""});
         }
-        return {};
+        return outcomes;
       },
       /*retry_unique_violation=*/true);
 }

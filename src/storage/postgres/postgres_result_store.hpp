@@ -21,8 +21,7 @@ class PostgresResultStore : public ResultStore {
   ~PostgresResultStore() override;
 
   Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) override;
-  Result<void> StoreMessage(const MessageRecord& message, const std::string& ack,
-                            const std::vector<ResourceRecord>& resources) override;
+  Result<std::vector<StoreOutcome>> StoreMessages(const std::vector<IncomingMessage>& messages) override;
   Result<std::optional<StoredResource>> Read(const std::string& type, const std::string& id, int version) override;
   Result<std::vector<StoredResource>> History(const std::string& type, const std::string& id) override;
   Result<SearchPage> Search(const ResourceSearch& search) override;

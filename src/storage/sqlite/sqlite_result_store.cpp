@@ -49,6 +49,63 @@ std::string UtcNow() {
                                                   std::chrono::system_clock::now())));
 }
 
+// Writes each resource as its next version (with its history row and, for an urgent
+// report, a notification), inside the caller's transaction.
+Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& resources, std::int64_t message_pk,
+                            const std::string& now) {
+  for (const auto& r : resources) {
+    std::int64_t version = 1;
+    {
+      DX_TRY(current, c.Prepare("SELECT version FROM fhir_resources WHERE type = ? AND id = ?"));
+      current->Bind(1, r.type).Bind(2, r.id);
+      DX_TRY(exists, current->Step());
+      if (*exists) version = current->Int(0) + 1;
+    }
+    DX_TRY(upsert, c.Prepare(
+                       "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code, effective,"
+                       " report_id, practice, abnormal, urgent, last_updated, message_pk, json, code_value,"
+                       " actions_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                       " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions)) ON CONFLICT (type, id) DO UPDATE SET"
+                       " version = excluded.version, nhs_number = excluded.nhs_number, status = excluded.status,"
+                       " category = excluded.category, code = excluded.code, effective = excluded.effective,"
+                       " report_id = excluded.report_id, practice = excluded.practice,"
+                       " abnormal = excluded.abnormal, urgent = excluded.urgent,"
+                       " last_updated = excluded.last_updated, message_pk = excluded.message_pk,"
+                       " json = excluded.json, code_value = excluded.code_value,"
+                       " actions_before = excluded.actions_before"));
+    upsert->Bind(1, r.type)
+        .Bind(2, r.id)
+        .Bind(3, version)
+        .Bind(4, r.nhs_number)
+        .Bind(5, r.status)
+        .Bind(6, r.category)
+        .Bind(7, r.code)
+        .Bind(8, r.effective)
+        .Bind(9, r.report_id)
+        .Bind(10, r.practice)
+        .Bind(11, std::int64_t{r.abnormal})
+        .Bind(12, std::int64_t{r.urgent})
+        .Bind(13, now)
+        .Bind(14, message_pk)
+        .Bind(15, r.json)
+        .Bind(16, r.code.substr(r.code.rfind('|') + 1));
+    DX_TRY(upserted, upsert->Run());
+    DX_TRY(history, c.Prepare("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
+                              " VALUES (?,?,?,?,?,?,?)"));
+    history->Bind(1, r.type).Bind(2, r.id).Bind(3, version).Bind(4, r.status).Bind(5, now).Bind(6, message_pk).Bind(
+        7, r.json);
+    DX_TRY(kept, history->Run());
+    if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
+      DX_TRY(raise, c.Prepare("INSERT INTO notifications (report_id, practice, nhs_number, raised_at, reason,"
+                              " actions_before) VALUES (?,?,?,?,?, (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))"));
+      raise->Bind(1, r.id).Bind(2, r.practice).Bind(3, r.nhs_number).Bind(4, now).Bind(
+          5, version > 1 ? "corrected result with a critical value" : "result with a critical value");
+      DX_TRY(raised, raise->Run());
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteResultStore>> SqliteResultStore::Open(const std::string& path, bool durable) {
@@ -70,82 +127,36 @@ Result<std::optional<std::string>> SqliteResultStore::FindAck(const std::string&
   return std::optional<std::string>(select->Text(0));
 }
 
-Result<void> SqliteResultStore::StoreMessage(const MessageRecord& message, const std::string& ack,
-                                             const std::vector<ResourceRecord>& resources) {
+Result<std::vector<StoreOutcome>> SqliteResultStore::StoreMessages(const std::vector<IncomingMessage>& messages) {
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
   const std::string now = UtcNow();
-  return sqlite::InTransaction(c, [&]() -> Result<void> {
-    {
-      DX_TRY(seen, c.Prepare("SELECT 1 FROM hl7_messages WHERE sender = ? AND control_id = ?"));
-      seen->Bind(1, message.sender).Bind(2, message.control_id);
-      DX_TRY(found, seen->Step());
-      if (*found) {
-        return Fail(ErrorCode::kConflict, fmt::format("message {} from {} is already stored", message.control_id,
-                                                      message.sender));
-      }
-    }
-    DX_TRY(insert, c.Prepare("INSERT INTO hl7_messages (sender, control_id, message_type, received_at, raw, ack)"
-                             " VALUES (?,?,?,?,?,?)"));
-    insert->Bind(1, message.sender)
-        .Bind(2, message.control_id)
-        .Bind(3, message.message_type)
-        .Bind(4, message.received_at)
-        .Bind(5, message.raw)
-        .Bind(6, ack);
-    DX_TRY(inserted, insert->Run());
-    const std::int64_t message_pk = sqlite3_last_insert_rowid(c.handle());
-    for (const auto& r : resources) {
-      std::int64_t version = 1;
+  return sqlite::InTransaction(c, [&]() -> Result<std::vector<StoreOutcome>> {
+    std::vector<StoreOutcome> outcomes;
+    for (const auto& [message, ack, resources] : messages) {
       {
-        DX_TRY(current, c.Prepare("SELECT version FROM fhir_resources WHERE type = ? AND id = ?"));
-        current->Bind(1, r.type).Bind(2, r.id);
-        DX_TRY(exists, current->Step());
-        if (*exists) version = current->Int(0) + 1;
+        DX_TRY(seen, c.Prepare("SELECT ack FROM hl7_messages WHERE sender = ? AND control_id = ?"));
+        seen->Bind(1, message.sender).Bind(2, message.control_id);
+        DX_TRY(found, seen->Step());
+        if (*found) {
+          outcomes.push_back({false, seen->Text(0)});
+          continue;
+        }
       }
-      DX_TRY(upsert, c.Prepare(
-                         "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code, effective,"
-                         " report_id, practice, abnormal, urgent, last_updated, message_pk, json, code_value,"
-                         " actions_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                         " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions)) ON CONFLICT (type, id) DO UPDATE SET"
-                         " version = excluded.version, nhs_number = excluded.nhs_number, status = excluded.status,"
-                         " category = excluded.category, code = excluded.code, effective = excluded.effective,"
-                         " report_id = excluded.report_id, practice = excluded.practice,"
-                         " abnormal = excluded.abnormal, urgent = excluded.urgent,"
-                         " last_updated = excluded.last_updated, message_pk = excluded.message_pk,"
-                         " json = excluded.json, code_value = excluded.code_value,"
-                         " actions_before = excluded.actions_before"));
-      upsert->Bind(1, r.type)
-          .Bind(2, r.id)
-          .Bind(3, version)
-          .Bind(4, r.nhs_number)
-          .Bind(5, r.status)
-          .Bind(6, r.category)
-          .Bind(7, r.code)
-          .Bind(8, r.effective)
-          .Bind(9, r.report_id)
-          .Bind(10, r.practice)
-          .Bind(11, std::int64_t{r.abnormal})
-          .Bind(12, std::int64_t{r.urgent})
-          .Bind(13, now)
-          .Bind(14, message_pk)
-          .Bind(15, r.json)
-          .Bind(16, r.code.substr(r.code.rfind('|') + 1));
-      DX_TRY(upserted, upsert->Run());
-      DX_TRY(history, c.Prepare("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
-                                " VALUES (?,?,?,?,?,?,?)"));
-      history->Bind(1, r.type).Bind(2, r.id).Bind(3, version).Bind(4, r.status).Bind(5, now).Bind(6, message_pk).Bind(
-          7, r.json);
-      DX_TRY(kept, history->Run());
-      if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
-        DX_TRY(raise, c.Prepare("INSERT INTO notifications (report_id, practice, nhs_number, raised_at, reason,"
-                                " actions_before) VALUES (?,?,?,?,?, (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))"));
-        raise->Bind(1, r.id).Bind(2, r.practice).Bind(3, r.nhs_number).Bind(4, now).Bind(
-            5, version > 1 ? "corrected result with a critical value" : "result with a critical value");
-        DX_TRY(raised, raise->Run());
-      }
+      DX_TRY(insert, c.Prepare("INSERT INTO hl7_messages (sender, control_id, message_type, received_at, raw, ack)"
+                               " VALUES (?,?,?,?,?,?)"));
+      insert->Bind(1, message.sender)
+          .Bind(2, message.control_id)
+          .Bind(3, message.message_type)
+          .Bind(4, message.received_at)
+          .Bind(5, message.raw)
+          .Bind(6, ack);
+      DX_TRY(inserted, insert->Run());
+      const std::int64_t message_pk = sqlite3_last_insert_rowid(c.handle());
+      if (auto stored = StoreResources(c, resources, message_pk, now); !stored) return tl::unexpected(stored.error());
+      outcomes.push_back({true, ""});
     }
-    return {};
+    return outcomes;
   });
 }
 

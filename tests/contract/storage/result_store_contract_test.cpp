@@ -157,6 +157,29 @@ TEST_P(ResultStoreContract, ARepeatedMessageIsRefusedAndItsAckKept) {
   EXPECT_TRUE(store_->StoreMessage(Message("m1", "OTHERLAB|RBZ"), "ACK-other", {}));
 }
 
+TEST_P(ResultStoreContract, ABatchStoresEachMessageOnceInOneCommit) {
+  Seed();
+  std::vector<IncomingMessage> batch{
+      {Message("b1"), "ACK-b1", {Report("rb1", "9434765919", "2026-11-22T09:00:00Z")}},
+      {Message("m1"), "ACK-m1-again", {Report("rb-dup", "9434765919", "2026-11-22T09:00:00Z")}},  // stored before
+      {Message("b2"), "ACK-b2", {Report("rb2", "4010232137", "2026-11-22T09:00:00Z")}},
+      {Message("b1"), "ACK-b1-again", {Report("rb1-dup", "9434765919", "2026-11-22T09:00:00Z")}},  // earlier in the batch
+  };
+  auto outcomes = store_->StoreMessages(batch);
+  ASSERT_TRUE(outcomes) << outcomes.error().message;
+  ASSERT_EQ(outcomes->size(), 4u);
+  EXPECT_TRUE((*outcomes)[0].stored);
+  EXPECT_FALSE((*outcomes)[1].stored);
+  EXPECT_EQ((*outcomes)[1].earlier_ack, "ACK-1");
+  EXPECT_TRUE((*outcomes)[2].stored);
+  EXPECT_FALSE((*outcomes)[3].stored);
+  EXPECT_EQ((*outcomes)[3].earlier_ack, "ACK-b1");
+  EXPECT_TRUE(*store_->Read("DiagnosticReport", "rb1", 0));
+  EXPECT_TRUE(*store_->Read("DiagnosticReport", "rb2", 0));
+  EXPECT_FALSE(*store_->Read("DiagnosticReport", "rb-dup", 0));
+  EXPECT_FALSE(*store_->Read("DiagnosticReport", "rb1-dup", 0));
+}
+
 TEST_P(ResultStoreContract, ACorrectionIsANewVersionAndHistoryIsKept) {
   Seed();
   auto corrected = Report("r1", "9434765919", "2026-11-20T09:00:00Z", "corrected", true, true);
