@@ -14,7 +14,7 @@ trap cleanup EXIT
 
 for durable in false true; do
   rm -rf "$work/data" "$work/ready"
-  "$build/apps/dxhub/dxhub" serve --data-dir "$work/data" --dicom-port 0 --http-port 0 --durable "$durable" \
+  "$build/apps/dxhub/dxhub" serve --data-dir "$work/data" --dicom-port 0 --http-port 0 --hl7-port 0 --durable "$durable" \
     --knowledge-dir knowledge --log-level warn >"$work/ready" 2>"$work/log" &
   server_pid=$!
   for _ in $(seq 100); do grep -q ready "$work/ready" 2>/dev/null && break; sleep 0.1; done

@@ -40,7 +40,7 @@ wait
 
 # dxhub: imported, then served.
 "$dxhub" import "$work/qido" "$work/ct300" "$work/ct1000" --data-dir "$work/dx" >/dev/null
-"$dxhub" serve --data-dir "$work/dx" --dicom-port 0 --http-port 0 --log-level warn >"$work/dx.ready" 2>"$work/dx.log" &
+"$dxhub" serve --data-dir "$work/dx" --dicom-port 0 --http-port 0 --hl7-port 0 --log-level warn >"$work/dx.ready" 2>"$work/dx.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q ready "$work/dx.ready" 2>/dev/null && break; sleep 0.1; done
 dx="$(grep -o 'http=[^ ]*' "$work/dx.ready" | cut -d= -f2)"

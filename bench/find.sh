@@ -18,7 +18,7 @@ trap cleanup EXIT
 export TCP_NODELAY=1
 
 "$build/bench/dxhub_seed_studies" "$work/data" "$studies" >/dev/null
-"$build/apps/dxhub/dxhub" serve --data-dir "$work/data" --dicom-port 0 --http-port 0 >"$work/ready" 2>"$work/log" &
+"$build/apps/dxhub/dxhub" serve --data-dir "$work/data" --dicom-port 0 --http-port 0 --hl7-port 0 >"$work/ready" 2>"$work/log" &
 server_pid=$!
 for _ in $(seq 100); do grep -q ready "$work/ready" 2>/dev/null && break; sleep 0.1; done
 port="$(grep -o 'dicom=[^ ]*' "$work/ready" | cut -d: -f2)"

@@ -59,7 +59,7 @@ send() {  # port aet associations
 run_dxhub() {  # associations durable → seconds
   local n=$1 durable=$2 dir="$work/dxhub"
   rm -rf "$dir"
-  "$dxhub" serve --data-dir "$dir" --dicom-port 0 --http-port 0 --durable "$durable" >"$work/dx.ready" 2>"$work/dx.log" &
+  "$dxhub" serve --data-dir "$dir" --dicom-port 0 --http-port 0 --hl7-port 0 --durable "$durable" >"$work/dx.ready" 2>"$work/dx.log" &
   local pid=$!
   pids+=("$pid")
   for _ in $(seq 100); do grep -q ready "$work/dx.ready" 2>/dev/null && break; sleep 0.1; done

@@ -18,7 +18,7 @@ start=$(date +%s.%N)
 nhs="$("$build/bench/dxhub_seed_results" "$work/data" "$observations")"
 echo "seeded in $(echo "$(date +%s.%N) - $start" | bc) s"
 
-"$build/apps/dxhub/dxhub" serve --data-dir "$work/data" --dicom-port 0 --http-port 0 \
+"$build/apps/dxhub/dxhub" serve --data-dir "$work/data" --dicom-port 0 --http-port 0 --hl7-port 0 \
   --knowledge-dir knowledge --log-level warn >"$work/ready" 2>"$work/log" &
 server_pid=$!
 for _ in $(seq 300); do grep -q ready "$work/ready" 2>/dev/null && break; sleep 0.1; done

@@ -81,6 +81,9 @@ std::vector<Option> Options() {
        }},
       {"dicom-port", "DIMSE port (0 picks a free port)", IntSetter(&Config::dicom_port, 0, 65535, "dicom-port")},
       {"http-port", "HTTP port (0 picks a free port)", IntSetter(&Config::http_port, 0, 65535, "http-port")},
+      {"hl7-port", "MLLP port for HL7 v2 results (0 picks a free port)", IntSetter(&Config::hl7_port, 0, 65535, "hl7-port")},
+      {"max-hl7-message-bytes", "largest HL7 v2 message accepted over MLLP",
+       IntSetter(&Config::max_hl7_message_bytes, 1024, 1ll << 30, "max-hl7-message-bytes")},
       {"ae-title", "this node's AE title", [](Config& c, const std::string& v) -> Result<void> {
          if (auto ok = ValidAe("ae-title", v); !ok) return ok;
          c.ae_title = v;

@@ -34,6 +34,8 @@ struct Config {
   std::string bind_address = "127.0.0.1";
   int dicom_port = 4242;
   int http_port = 8042;
+  int hl7_port = 2575;                           // MLLP listener for HL7 v2 results
+  std::uint64_t max_hl7_message_bytes = 4ull << 20;  // larger MLLP frames are refused
   std::string ae_title = "DXHUB";
   std::vector<std::string> allowed_calling_aes;  // empty: any calling AE
   std::map<std::string, DicomPeer> peers;        // C-MOVE destinations by AE title

@@ -34,12 +34,12 @@ int RunServe(const Config& config) {
     std::cerr << "dxhub: " << started.error().message << "\n";
     return 1;
   }
-  std::cout << fmt::format("dxhub ready dicom={}:{} http={}:{} ae={} data={}", config.bind_address,
+  std::cout << fmt::format("dxhub ready dicom={}:{} http={}:{} ae={} hl7={}:{} data={}", config.bind_address,
                            server.dicom_port(), config.bind_address, server.http_port(), config.ae_title,
-                           config.data_dir)
+                           config.bind_address, server.hl7_port(), config.data_dir)
             << std::endl;
-  log->info("event=ready dicom_port={} http_port={} ae={} durable={} duplicates={}", server.dicom_port(), server.http_port(),
-            config.ae_title, config.durable, ToString(config.duplicate_policy));
+  log->info("event=ready dicom_port={} http_port={} hl7_port={} ae={} durable={} duplicates={}", server.dicom_port(),
+            server.http_port(), server.hl7_port(), config.ae_title, config.durable, ToString(config.duplicate_policy));
   int received = 0;
   sigwait(&signals, &received);
   log->info("event=stopping signal={}", received);

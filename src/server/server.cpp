@@ -14,7 +14,9 @@
 #include "dimse/archive_handlers.hpp"
 #include "fhir/routes.hpp"
 #include "http/cors.hpp"
+#include "hl7/mllp.hpp"
 #include "results/inbox.hpp"
+#include "results/receiver.hpp"
 #include "http/gzip.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -98,11 +100,15 @@ struct Server::Impl {
   std::unique_ptr<cds::KnowledgeBase> knowledge;
   std::unique_ptr<storage::ConsultationStore> consultations;
   std::unique_ptr<storage::ResultStore> results;
+  std::unique_ptr<results::GroupCommit> group_commit;
+  std::unique_ptr<results::ResultsReceiver> receiver;
+  std::unique_ptr<hl7::MllpServer> mllp;
   std::unique_ptr<cds::hooks::CdsService> cds;
   http::Router router;
   std::unique_ptr<http::Server> http;
   int dicom_port = 0;
   int http_port = 0;
+  int hl7_port = 0;
 
   void AddStatusRoutes();
 };
@@ -170,6 +176,17 @@ Result<void> Server::Start() {
   impl_->results = std::move(*results);
   fhir::RegisterFhirRoutes(impl_->router, *impl_->results, *impl_->audit);
   results::RegisterInboxRoutes(impl_->router, *impl_->results, *impl_->audit);
+  impl_->group_commit = std::make_unique<results::GroupCommit>(*impl_->results);
+  impl_->receiver = std::make_unique<results::ResultsReceiver>(*impl_->group_commit, *impl_->audit,
+                                                               hl7::Acknowledger{"DXHUB", c.ae_title});
+  hl7::MllpOptions mllp;
+  mllp.bind_address = c.bind_address;
+  mllp.port = c.hl7_port;
+  mllp.max_message_bytes = static_cast<std::size_t>(c.max_hl7_message_bytes);
+  impl_->mllp = std::make_unique<hl7::MllpServer>(mllp, *impl_->receiver);
+  auto hl7_port = impl_->mllp->Start();
+  if (!hl7_port) return tl::unexpected(hl7_port.error());
+  impl_->hl7_port = *hl7_port;
   // Outermost first: CORS answers preflights before anything else runs.
   impl_->router.Use(http::Cors({c.cors_origins}, impl_->router));
   impl_->router.Use(http::Gzip());
@@ -186,6 +203,10 @@ void Server::Stop() {
   if (!impl_) return;
   if (impl_->http) impl_->http->Stop();
   impl_->http.reset();
+  if (impl_->mllp) impl_->mllp->Stop();
+  impl_->mllp.reset();
+  impl_->receiver.reset();
+  impl_->group_commit.reset();
   if (impl_->dimse) impl_->dimse->Stop();
   impl_->dimse.reset();
   impl_->handlers.reset();
@@ -200,5 +221,6 @@ void Server::Stop() {
 
 int Server::dicom_port() const { return impl_->dicom_port; }
 int Server::http_port() const { return impl_->http_port; }
+int Server::hl7_port() const { return impl_->hl7_port; }
 
 }  // namespace dx::server

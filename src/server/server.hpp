@@ -31,6 +31,7 @@ class Server {
   void Stop();
   int dicom_port() const;
   int http_port() const;
+  int hl7_port() const;
 
  private:
   struct Impl;

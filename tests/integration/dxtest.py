@@ -30,7 +30,7 @@ PYTHON = "/usr/bin/python3"
 
 DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
 
-READY_LINE = re.compile(r"dxhub ready dicom=([\d.]+):(\d+) http=([\d.]+):(\d+) ae=(\S+)")
+READY_LINE = re.compile(r"dxhub ready dicom=([\d.]+):(\d+) http=([\d.]+):(\d+) ae=(\S+) hl7=([\d.]+):(\d+)")
 
 # Transfer syntax UID -> getscu/storescp option preferring it; None: DCMTK has no option.
 PREFER_OPTION = {
@@ -98,6 +98,7 @@ class DxhubServer:
     process: subprocess.Popen | None = None
     dicom_port: int = 0
     http_port: int = 0
+    hl7_port: int = 0
     starts: int = 0
 
     @property
@@ -109,7 +110,7 @@ class DxhubServer:
         self.starts += 1
         self.data_dir.mkdir(parents=True, exist_ok=True)
         argv = [self.binary, "serve", "--data-dir", str(self.data_dir), "--dicom-port", "0",
-                "--http-port", "0", "--ae-title", self.ae_title, *self.args]
+                "--http-port", "0", "--hl7-port", "0", "--ae-title", self.ae_title, *self.args]
         log = open(self.log_path, "wb")
         env = {"DXHUB_KNOWLEDGE_DIR": str(REPO / "knowledge"), **os.environ}
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log,
@@ -128,6 +129,7 @@ class DxhubServer:
                                f"stdout={line!r}\n{' '.join(argv)}\nlog tail:\n{self.log_tail()}")
         self.dicom_port = int(match.group(2))
         self.http_port = int(match.group(4))
+        self.hl7_port = int(match.group(7))
         assert match.group(5) == self.ae_title, line
         # Keep draining stdout so that a chatty server can never block on a full pipe.
         threading.Thread(target=self.process.stdout.read, daemon=True).start()

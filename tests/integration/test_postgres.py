@@ -192,7 +192,7 @@ def test_restart_keeps_the_index(archive):
 
 
 def test_unreachable_database_fails_start_with_a_clear_message(dxhub_bin, tmp_path):
-    result = run([dxhub_bin, "serve", "--data-dir", tmp_path / "data", "--dicom-port", "0", "--http-port", "0",
+    result = run([dxhub_bin, "serve", "--data-dir", tmp_path / "data", "--dicom-port", "0", "--http-port", "0", "--hl7-port", "0",
                   "--index", "postgresql://dxhub:s3cret@127.0.0.1:1/dxhub?connect_timeout=5"], timeout=60,
                  env=dict(os.environ))
     assert result.returncode != 0

@@ -1,0 +1,422 @@
+#include "results/oru.hpp"
+
+#include <cmath>
+#include <ctime>
+#include <optional>
+#include <regex>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/hash.hpp"
+#include "core/nhs_number.hpp"
+#include "fhir/search.hpp"
+
+namespace dx::results {
+namespace {
+
+using json = nlohmann::ordered_json;  // keeps "resourceType" first, as FHIR examples do
+using hl7::AckProblem;
+using hl7::ErrorCondition;
+
+AckProblem Problem(ErrorCondition condition, std::string location, std::string text) {
+  return AckProblem{condition, std::move(location), std::move(text)};
+}
+
+// HL7 coding system names (table 0396) as FHIR system URIs.
+std::string SystemUri(const std::string& system, const std::string& sender) {
+  if (system == "LN" || system == "LOINC") return "http://loinc.org";
+  if (system == "SCT" || system == "SNM" || system == "SNOMED" || system == "SNOMEDCT") return "http://snomed.info/sct";
+  if (system == "UCUM") return "http://unitsofmeasure.org";
+  if (system == "READ" || system == "RC") return "http://read.info/readv2";
+  return fmt::format("urn:dxhub:local:{}", system.empty() ? sender.substr(0, sender.find('|')) : system);
+}
+
+// A CE/CWE value at `field` (repetition 1) as a CodeableConcept, with its main coding.
+json CodeableConcept(const hl7::Message& m, const hl7::Segment& s, int field, const std::string& sender,
+                     std::string* main_code = nullptr) {
+  json codeable = json::object();
+  json codings = json::array();
+  for (int triplet = 0; triplet < 2; ++triplet) {  // identifier^text^system, then the alternate
+    const std::string code = m.Get(s, field, 1 + 3 * triplet);
+    if (code.empty()) continue;
+    const std::string uri = SystemUri(m.Get(s, field, 3 + 3 * triplet), sender);
+    json coding = {{"system", uri}, {"code", code}};
+    if (const std::string display = m.Get(s, field, 2 + 3 * triplet); !display.empty()) coding["display"] = display;
+    if (main_code && main_code->empty()) *main_code = uri + "|" + code;
+    codings.push_back(std::move(coding));
+  }
+  if (!codings.empty()) codeable["coding"] = std::move(codings);
+  const std::string text = m.Get(s, field, 2);
+  if (!text.empty()) codeable["text"] = text;
+  return codeable;
+}
+
+std::optional<double> Number(const std::string& text) {
+  static const std::regex kNumber(R"(\s*[+-]?(\d+\.?\d*|\.\d+)\s*)");
+  if (!std::regex_match(text, kNumber)) return std::nullopt;
+  return std::strtod(text.c_str(), nullptr);
+}
+
+json Quantity(double value, const std::string& unit) {
+  json q = {{"value", value}};
+  if (!unit.empty()) {
+    q["unit"] = unit;
+    q["system"] = "http://unitsofmeasure.org";
+    q["code"] = unit;
+  }
+  return q;
+}
+
+// OBX-7 ("3.5-5.0", "<5", ">1", "3.5 - 5.0") as a FHIR referenceRange.
+json ReferenceRange(const std::string& text, const std::string& unit) {
+  static const std::regex kBetween(R"(\s*([+-]?[\d.]+)\s*-\s*([+-]?[\d.]+)\s*)");
+  static const std::regex kBelow(R"(\s*<=?\s*([\d.]+)\s*)");
+  static const std::regex kAbove(R"(\s*>=?\s*([\d.]+)\s*)");
+  std::smatch m;
+  json range = json::object();
+  if (std::regex_match(text, m, kBetween)) {
+    range["low"] = Quantity(std::stod(m[1]), unit);
+    range["high"] = Quantity(std::stod(m[2]), unit);
+  } else if (std::regex_match(text, m, kBelow)) {
+    range["high"] = Quantity(std::stod(m[1]), unit);
+  } else if (std::regex_match(text, m, kAbove)) {
+    range["low"] = Quantity(std::stod(m[1]), unit);
+  }
+  range["text"] = text;
+  return range;
+}
+
+std::optional<std::string> ReportStatus(const std::string& code) {
+  if (code.empty() || code == "F") return "final";
+  if (code == "P") return "preliminary";
+  if (code == "C") return "corrected";
+  if (code == "A") return "partial";
+  if (code == "X") return "cancelled";
+  if (code == "O" || code == "I" || code == "S") return "registered";
+  if (code == "R") return "preliminary";
+  return std::nullopt;
+}
+
+std::optional<std::string> ObservationStatus(const std::string& code, const std::string& report_status) {
+  if (code.empty()) return report_status == "partial" ? "preliminary" : report_status;
+  if (code == "F") return "final";
+  if (code == "P" || code == "R" || code == "S") return "preliminary";
+  if (code == "C") return "corrected";
+  if (code == "X" || code == "N") return "cancelled";
+  if (code == "D" || code == "W") return "entered-in-error";
+  if (code == "I" || code == "O") return "registered";
+  return std::nullopt;
+}
+
+struct Interpretation {
+  json codeable;
+  bool abnormal = false;
+  bool critical = false;
+};
+
+// OBX-8 flags (table 0078) as v3 ObservationInterpretation codes.
+std::optional<Interpretation> Flags(const hl7::Message& m, const hl7::Segment& s) {
+  Interpretation out;
+  json codings = json::array();
+  for (int r = 1; r <= m.Repetitions(s, 8); ++r) {
+    const std::string flag = m.Get(s, 8, 1, r);
+    static const char* const kKnown[] = {"L", "H", "LL", "HH", "N", "A", "AA", "<", ">", "S", "R", "I", "U", "D", "B", "W", "NEG", "POS"};
+    if (flag.empty()) continue;
+    if (std::find(std::begin(kKnown), std::end(kKnown), flag) == std::end(kKnown)) return std::nullopt;
+    codings.push_back({{"system", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"}, {"code", flag}});
+    if (flag != "N" && flag != "NEG" && flag != "S") out.abnormal = true;
+    if (flag == "LL" || flag == "HH" || flag == "AA") out.critical = true;
+  }
+  if (!codings.empty()) out.codeable = {{"coding", codings}};
+  return out;
+}
+
+std::string ShortHash(const std::string& text) { return Sha256Hex(text).substr(0, 24); }
+
+// The NTE comments in `segments` [from, to) as FHIR Annotations.
+json Notes(const hl7::Message& m, std::size_t from, std::size_t to) {
+  json notes = json::array();
+  const auto& segments = m.segments();
+  for (std::size_t i = from; i < to && i < segments.size(); ++i) {
+    if (segments[i].name != "NTE") break;
+    std::string text;
+    for (int r = 1; r <= std::max(1, m.Repetitions(segments[i], 3)); ++r) {
+      if (r > 1) text += "\n";
+      text += m.Get(segments[i], 3, 1, r);
+    }
+    if (!text.empty()) notes.push_back({{"text", text}});
+  }
+  return notes;
+}
+
+}  // namespace
+
+std::string FhirDateTime(const std::string& ts) {
+  static const std::regex kTs(R"((\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.\d{1,4})?)?)?)?)?)?([+-]\d{4})?)");
+  std::smatch m;
+  if (!std::regex_match(ts, m, kTs)) return {};
+  std::tm tm{};
+  tm.tm_year = std::stoi(m[1]) - 1900;
+  tm.tm_mon = m[2].matched ? std::stoi(m[2]) - 1 : 0;
+  tm.tm_mday = m[3].matched ? std::stoi(m[3]) : 1;
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31) return {};
+  if (!m[4].matched) {  // a date alone: no time zone to apply
+    if (!m[2].matched) return m[1].str();
+    if (!m[3].matched) return fmt::format("{}-{}", m[1].str(), m[2].str());
+    return fmt::format("{}-{}-{}", m[1].str(), m[2].str(), m[3].str());
+  }
+  tm.tm_hour = std::stoi(m[4]);
+  tm.tm_min = m[5].matched ? std::stoi(m[5]) : 0;
+  tm.tm_sec = m[6].matched ? std::stoi(m[6]) : 0;
+  if (tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) return {};
+  std::time_t seconds;
+  if (m[7].matched) {
+    const std::string zone = m[7];
+    const int offset = (std::stoi(zone.substr(1, 2)) * 60 + std::stoi(zone.substr(3, 2))) * 60;
+    seconds = timegm(&tm) + (zone[0] == '+' ? -offset : offset);
+  } else {
+    tm.tm_isdst = -1;
+    seconds = std::mktime(&tm);  // the server's local time
+  }
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const hl7::Message& m,
+                                                                           const std::string& sender) {
+  const auto& segments = m.segments();
+  const hl7::Segment* pid = m.Find("PID");
+  if (!pid) return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, "PID", "the PID segment is missing"));
+  // The NHS number: the PID-3 identifier whose assigning authority or type says NHS.
+  std::string nhs;
+  for (int r = 1; r <= m.Repetitions(*pid, 3); ++r) {
+    const std::string authority = m.Get(*pid, 3, 4, r), type = m.Get(*pid, 3, 5, r);
+    if (authority == "NHS" || type == "NH" || authority.find("nhs-number") != std::string::npos) {
+      nhs = m.Get(*pid, 3, 1, r);
+      break;
+    }
+  }
+  if (nhs.empty()) {
+    return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, "PID^1^3",
+                                  "PID-3 holds no NHS number (assigning authority NHS or identifier type NH)"));
+  }
+  const auto normalized = NormalizeNhsNumber(nhs);
+  if (!normalized) {
+    return tl::unexpected(Problem(ErrorCondition::kDataTypeError, "PID^1^3",
+                                  "the NHS number in PID-3 is not valid (10 digits with a Modulus 11 check digit)"));
+  }
+  nhs = *normalized;
+  json subject = {{"identifier", {{"system", fhir::kNhsNumberSystem}, {"value", nhs}}}};
+  if (const std::string family = m.Get(*pid, 5, 1); !family.empty()) {
+    subject["display"] = fmt::format("{}{}", family, m.Get(*pid, 5, 2).empty() ? "" : ", " + m.Get(*pid, 5, 2));
+  }
+  std::string practice;
+  if (const hl7::Segment* pd1 = m.Find("PD1")) {
+    practice = m.Get(*pd1, 3, 10).empty() ? m.Get(*pd1, 3, 3) : m.Get(*pd1, 3, 10);
+  }
+  const hl7::Segment* msh = m.Find("MSH");
+  const std::string message_time = msh ? FhirDateTime(m.Get(*msh, 7)) : "";
+  const std::string performer = msh ? m.Get(*msh, 4) : "";
+
+  std::vector<storage::ResourceRecord> out;
+  const hl7::Segment* orc = nullptr;
+  storage::ResourceRecord* report = nullptr;
+  json report_json, results = json::array();
+  int obr_count = 0, obx_in_report = 0;
+  auto finish_report = [&] {
+    if (!report) return;
+    if (!results.empty()) report_json["result"] = results;
+    report->json = report_json.dump();
+    results = json::array();
+  };
+  std::vector<std::size_t> report_indices;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const hl7::Segment& s = segments[i];
+    if (s.name == "ORC") {
+      orc = &s;
+    } else if (s.name == "OBR") {
+      finish_report();
+      ++obr_count;
+      obx_in_report = 0;
+      const std::string location = fmt::format("OBR^{}^", obr_count);
+      const auto status = ReportStatus(m.Get(s, 25));
+      if (!status) {
+        return tl::unexpected(Problem(ErrorCondition::kTableValueNotFound, location + "25",
+                                      fmt::format("OBR-25 result status '{}' is not in HL7 table 0123", m.Get(s, 25))));
+      }
+      std::string code;
+      json codeable = CodeableConcept(m, s, 4, sender, &code);
+      if (code.empty()) {
+        return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, location + "4",
+                                      "OBR-4 (the universal service identifier) is empty"));
+      }
+      const std::string placer = !m.Get(s, 2).empty() ? m.Get(s, 2) : (orc ? m.Get(*orc, 2) : "");
+      const std::string filler = !m.Get(s, 3).empty() ? m.Get(s, 3) : (orc ? m.Get(*orc, 3) : "");
+      const std::string key = !filler.empty() ? "filler:" + filler : !placer.empty() ? "placer:" + placer
+                              : "message:" + (msh ? m.Get(*msh, 10) : "") + ":" + std::to_string(obr_count);
+      std::string id = "lab-" + ShortHash(sender + "|" + key + "|" + code);
+      std::string effective = FhirDateTime(m.Get(s, 7));
+      if (effective.empty()) effective = message_time;
+      const std::string section = m.Get(s, 24);
+      report_json = {{"resourceType", "DiagnosticReport"}, {"id", id}, {"status", *status}};
+      json identifiers = json::array();
+      if (!placer.empty()) {
+        identifiers.push_back({{"type", {{"text", "Placer order number"}}},
+                               {"system", "urn:dxhub:placer-order"}, {"value", placer}});
+      }
+      if (!filler.empty()) {
+        identifiers.push_back({{"type", {{"text", "Filler order number"}}},
+                               {"system", "urn:dxhub:filler-order:" + sender.substr(0, sender.find('|'))},
+                               {"value", filler}});
+      }
+      if (!identifiers.empty()) report_json["identifier"] = identifiers;
+      if (!placer.empty()) {
+        report_json["basedOn"] = json::array(
+            {{{"type", "ServiceRequest"}, {"identifier", {{"system", "urn:dxhub:placer-order"}, {"value", placer}}}}});
+      }
+      report_json["category"] = json::array(
+          {{{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v2-0074"},
+                                     {"code", section.empty() ? "LAB" : section}}})}}});
+      report_json["code"] = codeable;
+      report_json["subject"] = subject;
+      if (!effective.empty()) report_json["effectiveDateTime"] = effective;
+      const std::string issued = FhirDateTime(m.Get(s, 22));
+      if (!issued.empty() || !message_time.empty()) {
+        const std::string instant = issued.empty() ? message_time : issued;
+        if (instant.size() > 10) report_json["issued"] = instant;
+      }
+      if (!performer.empty()) report_json["performer"] = json::array({{{"display", performer}}});
+      json notes = Notes(m, i + 1, segments.size());
+      if (!notes.empty()) {
+        std::string conclusion;
+        for (const auto& note : notes) conclusion += (conclusion.empty() ? "" : "\n") + note["text"].get<std::string>();
+        report_json["conclusion"] = conclusion;
+      }
+      std::string report_practice = practice;
+      if (orc && report_practice.empty()) {
+        report_practice = m.Get(*orc, 21, 10).empty() ? m.Get(*orc, 21, 3) : m.Get(*orc, 21, 10);
+      }
+      storage::ResourceRecord record;
+      record.type = "DiagnosticReport";
+      record.id = id;
+      record.nhs_number = nhs;
+      record.status = *status;
+      record.category = section.empty() ? "LAB" : section;
+      record.code = code;
+      record.effective = effective;
+      record.practice = report_practice;
+      out.push_back(std::move(record));
+      report_indices.push_back(out.size() - 1);
+      report = &out[report_indices.back()];
+    } else if (s.name == "OBX") {
+      ++obx_in_report;
+      const std::string location = fmt::format("OBX^{}^", obx_in_report);
+      if (!report) {
+        return tl::unexpected(Problem(ErrorCondition::kSegmentSequence, "OBX", "an OBX segment comes before any OBR"));
+      }
+      const std::string type = m.Get(s, 2);
+      std::string code;
+      json codeable = CodeableConcept(m, s, 3, sender, &code);
+      if (code.empty()) {
+        return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, location + "3", "OBX-3 is empty"));
+      }
+      const auto status = ObservationStatus(m.Get(s, 11), report->status);
+      if (!status) {
+        return tl::unexpected(Problem(ErrorCondition::kTableValueNotFound, location + "11",
+                                      fmt::format("OBX-11 status '{}' is not in HL7 table 0085", m.Get(s, 11))));
+      }
+      const auto flags = Flags(m, s);
+      if (!flags) {
+        return tl::unexpected(Problem(ErrorCondition::kTableValueNotFound, location + "8",
+                                      "OBX-8 holds an abnormal flag not in HL7 table 0078"));
+      }
+      const std::string set_id = m.Get(s, 1).empty() ? std::to_string(obx_in_report) : m.Get(s, 1);
+      const std::string id = report->id + "-" + set_id + (m.Get(s, 4).empty() ? "" : "." + ShortHash(m.Get(s, 4)).substr(0, 6));
+      json obs = {{"resourceType", "Observation"}, {"id", id}, {"status", *status}};
+      obs["category"] = json::array(
+          {{{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"},
+                                     {"code", "laboratory"}}})}}});
+      obs["code"] = codeable;
+      obs["subject"] = subject;
+      std::string effective = FhirDateTime(m.Get(s, 14));
+      if (effective.empty()) effective = report->effective;
+      if (!effective.empty()) obs["effectiveDateTime"] = effective;
+      const std::string unit = m.Get(s, 6, 1);
+      const std::string raw_value = m.Get(s, 5);
+      if (type == "NM") {
+        const auto value = Number(raw_value);
+        if (!value && !raw_value.empty()) {
+          return tl::unexpected(Problem(ErrorCondition::kDataTypeError, location + "5",
+                                        fmt::format("OBX-5 is not a number although OBX-2 says NM")));
+        }
+        if (value) obs["valueQuantity"] = Quantity(*value, unit);
+      } else if (type == "ST" || type == "TX" || type == "FT") {
+        std::string text;
+        for (int r = 1; r <= m.Repetitions(s, 5); ++r) text += (r > 1 ? "\n" : "") + m.Get(s, 5, 1, r);
+        if (!text.empty()) obs["valueString"] = text;
+      } else if (type == "CE" || type == "CWE") {
+        obs["valueCodeableConcept"] = CodeableConcept(m, s, 5, sender);
+      } else if (type == "SN") {
+        // comparator ^ number ^ separator ^ number
+        const std::string comparator = m.Get(s, 5, 1), separator = m.Get(s, 5, 3);
+        const auto first = Number(m.Get(s, 5, 2)), second = Number(m.Get(s, 5, 4));
+        if (!first && !(separator.empty() && comparator.empty() && raw_value.empty())) {
+          return tl::unexpected(Problem(ErrorCondition::kDataTypeError, location + "5",
+                                        "OBX-5 is not a structured numeric (comparator^number^separator^number)"));
+        }
+        if (first && separator.empty()) {
+          json q = Quantity(*first, unit);
+          if (comparator == "<" || comparator == "<=" || comparator == ">" || comparator == ">=") q["comparator"] = comparator;
+          obs["valueQuantity"] = q;
+        } else if (first && second && (separator == "-" || separator == "^")) {
+          obs["valueRange"] = {{"low", Quantity(*first, unit)}, {"high", Quantity(*second, unit)}};
+        } else if (first && second && (separator == ":" || separator == "/")) {
+          obs["valueRatio"] = {{"numerator", {{"value", *first}}}, {"denominator", {{"value", *second}}}};
+        } else if (first) {
+          return tl::unexpected(Problem(ErrorCondition::kDataTypeError, location + "5",
+                                        fmt::format("OBX-5 separator '{}' is not -, : or /", separator)));
+        }
+      } else if (type.empty() && raw_value.empty()) {
+        // no value: a test that was not done or is pending
+      } else {
+        return tl::unexpected(Problem(ErrorCondition::kDataTypeError, location + "2",
+                                      fmt::format("OBX-2 value type '{}' is not supported (NM, ST, TX, FT, CE, CWE, SN)",
+                                                  type)));
+      }
+      if (const std::string range = m.Get(s, 7); !range.empty()) {
+        obs["referenceRange"] = json::array({ReferenceRange(range, unit)});
+      }
+      if (!flags->codeable.empty()) obs["interpretation"] = json::array({flags->codeable});
+      json notes = Notes(m, i + 1, segments.size());
+      if (!notes.empty()) obs["note"] = notes;
+      storage::ResourceRecord record;
+      record.type = "Observation";
+      record.id = id;
+      record.nhs_number = nhs;
+      record.status = *status;
+      record.category = "laboratory";
+      record.code = code;
+      record.effective = effective;
+      record.report_id = report->id;
+      record.abnormal = flags->abnormal;
+      record.urgent = flags->critical;
+      record.json = obs.dump();
+      report->abnormal = report->abnormal || flags->abnormal;
+      report->urgent = report->urgent || flags->critical;
+      results.push_back({{"reference", "Observation/" + id}});
+      out.push_back(std::move(record));
+      report = &out[report_indices.back()];  // push_back may have moved it
+    }
+  }
+  finish_report();
+  if (obr_count == 0) {
+    return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, "OBR", "the message has no OBR segment"));
+  }
+  return out;
+}
+
+}  // namespace dx::results

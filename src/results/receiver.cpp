@@ -1,0 +1,97 @@
+#include "results/receiver.hpp"
+
+#include <fmt/format.h>
+
+#include "core/logging.hpp"
+#include "core/uid.hpp"
+#include "results/oru.hpp"
+
+namespace dx::results {
+
+using hl7::AckCode;
+using hl7::AckProblem;
+using hl7::ErrorCondition;
+
+ResultsReceiver::ResultsReceiver(GroupCommit& commit, audit::AuditTrail& audit, hl7::Acknowledger self, Clock now)
+    : commit_(commit), audit_(audit), self_(std::move(self)), now_(std::move(now)),
+      prefix_(GenerateUuid().substr(0, 8)) {}
+
+std::string ResultsReceiver::NextControlId() { return fmt::format("DX{}{}", prefix_, ++sequence_); }
+
+std::string ResultsReceiver::Timestamp() const {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now_());
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%d%H%M%S+0000", &utc);
+  return text;
+}
+
+std::string ResultsReceiver::Oversized(std::string_view start, std::size_t limit, const std::string& peer) {
+  audit_.Record({"hl7", "hl7.receive", "rejected: message too large", {}, peer});
+  return hl7::BuildRejectForUnparsable(
+      start, {ErrorCondition::kApplicationInternalError, "", fmt::format("the message exceeds {} bytes", limit)}, self_,
+      NextControlId(), Timestamp());
+}
+
+std::string ResultsReceiver::Handle(std::string_view raw, const std::string& peer) {
+  auto parsed = hl7::Message::Parse(raw);
+  if (!parsed) {
+    audit_.Record({"hl7", "hl7.receive", "rejected: unparsable", {}, peer});
+    return hl7::BuildRejectForUnparsable(raw, {ErrorCondition::kSegmentSequence, "MSH", parsed.error().message}, self_,
+                                         NextControlId(), Timestamp());
+  }
+  const hl7::Message& message = *parsed;
+  const hl7::Segment& msh = message.segments().front();
+  const std::string sender = message.Get(msh, 3) + "|" + message.Get(msh, 4);
+  const std::string control_id = message.Get(msh, 10);
+  const std::string type = message.Get(msh, 9, 1), trigger = message.Get(msh, 9, 2);
+  const std::string version = message.Get(msh, 12);
+  auto answer = [&](AckCode code, AckProblem problem, const std::string& outcome, const std::string& nhs = "") {
+    audit_.Record({"hl7:" + sender, "hl7.receive", outcome,
+                   {"message:" + control_id, nhs.empty() ? "" : "patient:" + nhs}, peer});
+    return hl7::BuildAck(message, code, problem, self_, NextControlId(), Timestamp());
+  };
+  if (type != "ORU") {
+    return answer(AckCode::kReject,
+                  {ErrorCondition::kUnsupportedMessageType, "MSH^1^9", fmt::format("message type {} is not accepted here; send ORU^R01", type)},
+                  "rejected: unsupported type");
+  }
+  if (trigger != "R01") {
+    return answer(AckCode::kReject,
+                  {ErrorCondition::kUnsupportedEventCode, "MSH^1^9", fmt::format("ORU^{} is not accepted; send ORU^R01", trigger)},
+                  "rejected: unsupported event");
+  }
+  static const char* const kVersions[] = {"2.3", "2.3.1", "2.4", "2.5", "2.5.1"};
+  if (std::find(std::begin(kVersions), std::end(kVersions), version) == std::end(kVersions)) {
+    return answer(AckCode::kReject,
+                  {ErrorCondition::kUnsupportedVersion, "MSH^1^12", fmt::format("version '{}' is not supported (2.3 to 2.5.1)", version)},
+                  "rejected: unsupported version");
+  }
+  if (control_id.empty()) {
+    return answer(AckCode::kError, {ErrorCondition::kRequiredFieldMissing, "MSH^1^10", "MSH-10 (message control id) is empty"},
+                  "error: no control id");
+  }
+  auto resources = MapOru(message, sender);
+  if (!resources) return answer(AckCode::kError, resources.error(), "error: " + resources.error().text);
+  const std::string nhs = resources->empty() ? "" : resources->front().nhs_number;
+  const std::string ack = hl7::BuildAck(message, AckCode::kAccept, {}, self_, NextControlId(), Timestamp());
+  storage::IncomingMessage incoming{
+      {sender, control_id, type + "^" + trigger, FhirDateTime(Timestamp().substr(0, 14) + "+0000"), std::string(raw)},
+      ack,
+      std::move(*resources)};
+  auto stored = commit_.Store(std::move(incoming));
+  if (!stored) {
+    Logger("results")->error("event=store-failed code={}", ToString(stored.error().code));
+    return answer(AckCode::kError, {ErrorCondition::kApplicationInternalError, "", "the message could not be stored; send it again"},
+                  "error: storage");
+  }
+  if (!stored->stored) {
+    audit_.Record({"hl7:" + sender, "hl7.receive", "duplicate: acknowledged again", {"message:" + control_id}, peer});
+    return stored->earlier_ack;
+  }
+  audit_.Record({"hl7:" + sender, "hl7.receive", "success", {"message:" + control_id, "patient:" + nhs}, peer});
+  return ack;
+}
+
+}  // namespace dx::results

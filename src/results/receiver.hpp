@@ -1,0 +1,45 @@
+// The HL7 v2 results receiver: the MLLP listener's message handler. For each
+// message it checks the type (ORU^R01; anything else gets AR), the version
+// (2.3 to 2.5.1) and the content (mapped by oru.hpp; a problem gets AE with an
+// ERR segment), then stores the message, its acknowledgement and its resources
+// through the group commit and only then answers AA. A message whose sender and
+// control id were seen before is answered with the first acknowledgement again
+// and stored nothing. Every message is audited (never with its content).
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "audit/audit_trail.hpp"
+#include "hl7/ack.hpp"
+#include "hl7/mllp.hpp"
+#include "results/group_commit.hpp"
+
+namespace dx::results {
+
+class ResultsReceiver : public hl7::MessageHandler {
+ public:
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+  // The group commit and audit trail must outlive the receiver.
+  ResultsReceiver(GroupCommit& commit, audit::AuditTrail& audit, hl7::Acknowledger self = {},
+                  Clock now = std::chrono::system_clock::now);
+
+  std::string Handle(std::string_view message, const std::string& peer) override;
+  std::string Oversized(std::string_view start, std::size_t limit, const std::string& peer) override;
+
+ private:
+  std::string NextControlId();
+  std::string Timestamp() const;
+
+  GroupCommit& commit_;
+  audit::AuditTrail& audit_;
+  hl7::Acknowledger self_;
+  Clock now_;
+  std::string prefix_;  // makes ACK control ids unique across restarts
+  std::atomic<std::uint64_t> sequence_{0};
+};
+
+}  // namespace dx::results

@@ -1,0 +1,129 @@
+#include "hl7/mllp.hpp"
+
+#include <utility>  // Boost 1.74's asio needs std::exchange declared first
+
+#include <atomic>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <gtest/gtest.h>
+
+namespace dx::hl7 {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// Answers "ACK:<message>"; counts calls.
+class EchoHandler : public MessageHandler {
+ public:
+  std::string Handle(std::string_view message, const std::string&) override {
+    ++handled;
+    return "ACK:" + std::string(message);
+  }
+  std::string Oversized(std::string_view, std::size_t limit, const std::string&) override {
+    ++oversized;
+    return "TOO BIG " + std::to_string(limit);
+  }
+  std::atomic<int> handled{0}, oversized{0};
+};
+
+class Mllp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MllpOptions options;
+    options.max_message_bytes = 1000;
+    server_ = std::make_unique<MllpServer>(options, handler_);
+    auto port = server_->Start();
+    ASSERT_TRUE(port) << port.error().message;
+    port_ = *port;
+  }
+  tcp::socket Connect() {
+    tcp::socket socket(io_);
+    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)});
+    return socket;
+  }
+  // Reads one framed answer.
+  static std::string ReadFrame(tcp::socket& socket) {
+    std::string data;
+    char c;
+    while (asio::read(socket, asio::buffer(&c, 1))) {
+      data += c;
+      if (data.size() >= 2 && data[data.size() - 2] == '\x1c' && data.back() == '\r') break;
+    }
+    EXPECT_EQ(data.front(), '\x0b');
+    return data.substr(1, data.size() - 3);
+  }
+  asio::io_context io_;
+  EchoHandler handler_;
+  std::unique_ptr<MllpServer> server_;
+  int port_ = 0;
+};
+
+TEST_F(Mllp, SeveralMessagesOnOneConnectionEachGetItsAnswer) {
+  auto socket = Connect();
+  asio::write(socket, asio::buffer(Frame("MSH|one") + Frame("MSH|two")));
+  EXPECT_EQ(ReadFrame(socket), "ACK:MSH|one");
+  EXPECT_EQ(ReadFrame(socket), "ACK:MSH|two");
+  asio::write(socket, asio::buffer(Frame("MSH|three")));
+  EXPECT_EQ(ReadFrame(socket), "ACK:MSH|three");
+}
+
+TEST_F(Mllp, AFrameSplitAcrossWritesIsReassembled) {
+  auto socket = Connect();
+  const std::string framed = "\r\n" + Frame("MSH|split message");  // noise between frames is ignored
+  for (char c : framed) {
+    asio::write(socket, asio::buffer(&c, 1));
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  EXPECT_EQ(ReadFrame(socket), "ACK:MSH|split message");
+}
+
+TEST_F(Mllp, ConnectionsAreServedConcurrently) {
+  std::vector<std::thread> clients;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&, t] {
+      asio::io_context io;
+      tcp::socket socket(io);
+      socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)});
+      for (int i = 0; i < 20; ++i) {
+        const std::string body = "MSH|" + std::to_string(t) + "-" + std::to_string(i);
+        asio::write(socket, asio::buffer(Frame(body)));
+        if (ReadFrame(socket) == "ACK:" + body) ++good;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(good.load(), 160);
+  EXPECT_EQ(handler_.handled.load(), 160);
+}
+
+TEST_F(Mllp, AnOversizedFrameIsAnsweredAndTheConnectionClosed) {
+  auto socket = Connect();
+  asio::write(socket, asio::buffer(Frame("MSH|" + std::string(5000, 'x'))));
+  EXPECT_EQ(ReadFrame(socket), "TOO BIG 1000");
+  EXPECT_EQ(handler_.handled.load(), 0);
+  EXPECT_EQ(handler_.oversized.load(), 1);
+  char c;
+  boost::system::error_code error;
+  asio::read(socket, asio::buffer(&c, 1), error);
+  EXPECT_TRUE(error);  // closed by the server
+  auto next = Connect();  // and the listener still serves others
+  asio::write(next, asio::buffer(Frame("MSH|after")));
+  EXPECT_EQ(ReadFrame(next), "ACK:MSH|after");
+}
+
+TEST_F(Mllp, StopClosesOpenConnections) {
+  auto socket = Connect();
+  asio::write(socket, asio::buffer(Frame("MSH|x")));
+  EXPECT_EQ(ReadFrame(socket), "ACK:MSH|x");
+  server_->Stop();
+  char c;
+  boost::system::error_code error;
+  asio::read(socket, asio::buffer(&c, 1), error);
+  EXPECT_TRUE(error);
+}
+
+}  // namespace
+}  // namespace dx::hl7
