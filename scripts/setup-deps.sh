@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config
+  build-essential cmake ninja-build ccache pkg-config clang
   # libraries
   libdcmtk-dev dcmtk libboost-dev libboost-system-dev nlohmann-json3-dev libexpected-dev
   libcli11-dev libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev sqlite3

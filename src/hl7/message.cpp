@@ -58,7 +58,7 @@ Result<Message> Message::Parse(std::string_view text) {
   Message message;
   Delimiters& d = message.delimiters_;
   d.field = text[3];
-  const std::string_view encoding = text.substr(4, text.find(d.field, 4) - 4);
+  const std::string_view encoding = text.substr(4, text.find_first_of(std::string{d.field, '\r', '\n'}, 4) - 4);
   if (encoding.size() < 3 || encoding.size() > 5) {
     return Fail(ErrorCode::kInvalidInput, "MSH-2 must hold the component, repetition and escape characters");
   }

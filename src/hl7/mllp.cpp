@@ -103,8 +103,14 @@ void MllpServer::Impl::Session(tcp::socket socket) {
       if (c == kEndBlock) {
         // The end block is followed by a carriage return; it may arrive in the next read.
         in_frame = false;
-        std::string ack = oversized ? handler.Oversized(message, options.max_message_bytes, peer)
-                                    : handler.Handle(message, peer);
+        std::string ack;
+        try {
+          ack = oversized ? handler.Oversized(message, options.max_message_bytes, peer) : handler.Handle(message, peer);
+        } catch (const std::exception& e) {  // no answer can be built: close, the sender will retry
+          log->error("event=handler-failed reason=\"{}\" peer={}", e.what(), peer);
+          socket.shutdown(tcp::socket::shutdown_both, error);
+          return;
+        }
         asio::write(socket, asio::buffer(Frame(ack)), error);
         if (error) break;
         ++handled;

@@ -132,6 +132,10 @@ std::optional<Interpretation> Flags(const hl7::Message& m, const hl7::Segment& s
   return out;
 }
 
+// Text that is not UTF-8 (a sender's other character set, or damage) is replaced,
+// never allowed to fail the message.
+std::string Dump(const json& resource) { return resource.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 std::string ShortHash(const std::string& text) { return Sha256Hex(text).substr(0, 24); }
 
 // The NTE comments in `segments` [from, to) as FHIR Annotations.
@@ -230,7 +234,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
   auto finish_report = [&] {
     if (!report) return;
     if (!results.empty()) report_json["result"] = results;
-    report->json = report_json.dump();
+    report->json = Dump(report_json);
     results = json::array();
   };
   std::vector<std::size_t> report_indices;
@@ -404,7 +408,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
       record.report_id = report->id;
       record.abnormal = flags->abnormal;
       record.urgent = flags->critical;
-      record.json = obs.dump();
+      record.json = Dump(obs);
       report->abnormal = report->abnormal || flags->abnormal;
       report->urgent = report->urgent || flags->critical;
       results.push_back({{"reference", "Observation/" + id}});

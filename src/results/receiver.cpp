@@ -35,7 +35,42 @@ std::string ResultsReceiver::Oversized(std::string_view start, std::size_t limit
 }
 
 std::string ResultsReceiver::Handle(std::string_view raw, const std::string& peer) {
+  try {
+    return Receive(raw, peer);
+  } catch (const std::exception& e) {  // a bug must cost one AE, never the listener
+    Logger("results")->error("event=receive-failed reason=\"{}\"", e.what());
+    return hl7::BuildRejectForUnparsable(
+        raw, {ErrorCondition::kApplicationInternalError, "", "the message could not be processed"}, self_,
+        NextControlId(), Timestamp());
+  }
+}
+
+namespace {
+
+// ISO 8859-1 text as UTF-8 (HL7 delimiters are ASCII, so they are unchanged).
+std::string Latin1ToUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(0xC0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ResultsReceiver::Receive(std::string_view raw, const std::string& peer) {
   auto parsed = hl7::Message::Parse(raw);
+  std::string converted;
+  if (parsed && parsed->Get("MSH-18") == "8859/1") {  // the character set MSH-18 names
+    converted = Latin1ToUtf8(raw);
+    parsed = hl7::Message::Parse(converted);
+  }
   if (!parsed) {
     audit_.Record({"hl7", "hl7.receive", "rejected: unparsable", {}, peer});
     return hl7::BuildRejectForUnparsable(raw, {ErrorCondition::kSegmentSequence, "MSH", parsed.error().message}, self_,

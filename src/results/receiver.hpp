@@ -31,6 +31,7 @@ class ResultsReceiver : public hl7::MessageHandler {
   std::string Oversized(std::string_view start, std::size_t limit, const std::string& peer) override;
 
  private:
+  std::string Receive(std::string_view message, const std::string& peer);
   std::string NextControlId();
   std::string Timestamp() const;
 

@@ -60,6 +60,12 @@ TEST(Hl7Message, EncodeGivesTheMessageBack) {
   auto m = Message::Parse(kOru);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->Encode(), kOru);
+  // A header alone, without a segment end (found by the fuzzer): encoded and read again.
+  auto bare = Message::Parse("MSH|^~\\&");
+  ASSERT_TRUE(bare) << bare.error().message;
+  auto again = Message::Parse(bare->Encode());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->Get("MSH-2"), "^~\\&");
 }
 
 TEST(Hl7Message, EscapeAndUnescapeRoundTrip) {

@@ -139,6 +139,14 @@ TEST(OruMapping, ProblemsNameTheSegmentAndField) {
   EXPECT_EQ(Problem(msh + pid + "OBX|1|NM|718-7^Hb^LN||1\r").condition, hl7::ErrorCondition::kSegmentSequence);
 }
 
+TEST(OruMapping, TextThatIsNotUtf8IsReplacedNotFatal) {
+  auto resources = Map(Obr("", "FL5", "MICRO^Culture^L", "20261120", "", "MB", "F") +
+                       "OBX|1|ST|MICRO^Culture^L||Caf\xe9 \xff\xfe growth||||||F\r");
+  ASSERT_EQ(resources.size(), 2u);
+  const json obs = json::parse(resources[1].json);  // valid JSON, so valid UTF-8
+  EXPECT_NE(obs["valueString"].get<std::string>().find("growth"), std::string::npos);
+}
+
 TEST(OruMapping, TimesBecomeUtc) {
   EXPECT_EQ(FhirDateTime("20261120093000+0100"), "2026-11-20T08:30:00Z");
   EXPECT_EQ(FhirDateTime("202611200930-0500"), "2026-11-20T14:30:00Z");
