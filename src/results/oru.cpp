@@ -68,21 +68,25 @@ json Quantity(double value, const std::string& unit) {
   return q;
 }
 
-// OBX-7 ("3.5-5.0", "<5", ">1", "3.5 - 5.0") as a FHIR referenceRange.
+// OBX-7 ("3.5-5.0", "<5", ">1", "3.5 - 5.0") as a FHIR referenceRange; the text is
+// always kept, the bounds only when they are numbers.
 json ReferenceRange(const std::string& text, const std::string& unit) {
   static const std::regex kBetween(R"(\s*([+-]?[\d.]+)\s*-\s*([+-]?[\d.]+)\s*)");
   static const std::regex kBelow(R"(\s*<=?\s*([\d.]+)\s*)");
   static const std::regex kAbove(R"(\s*>=?\s*([\d.]+)\s*)");
   std::smatch m;
   json range = json::object();
+  std::optional<double> low, high;
   if (std::regex_match(text, m, kBetween)) {
-    range["low"] = Quantity(std::stod(m[1]), unit);
-    range["high"] = Quantity(std::stod(m[2]), unit);
+    low = Number(m[1]);
+    high = Number(m[2]);
   } else if (std::regex_match(text, m, kBelow)) {
-    range["high"] = Quantity(std::stod(m[1]), unit);
+    high = Number(m[1]);
   } else if (std::regex_match(text, m, kAbove)) {
-    range["low"] = Quantity(std::stod(m[1]), unit);
+    low = Number(m[1]);
   }
+  if (low) range["low"] = Quantity(*low, unit);
+  if (high) range["high"] = Quantity(*high, unit);
   range["text"] = text;
   return range;
 }
