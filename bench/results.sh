@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Results exchange: FHIR search latency with OBSERVATIONS observations stored
-# (seeded through the ResultStore, one full blood count of ten per report, 20,000
-# patients), over one keep-alive connection, median and p99.
+# Results exchange:
+#  1. ORU^R01 messages per second over MLLP with acknowledgements (a full blood
+#     count of ten OBX each), one sender and 32 concurrent senders, with and
+#     without --durable (fsync before each AA);
+#  2. FHIR search latency with OBSERVATIONS observations stored (seeded through the
+#     ResultStore, one full blood count of ten per report, 20,000 patients), over
+#     one keep-alive connection, median and p99.
 # Usage: bash bench/results.sh [OBSERVATIONS] [REQUESTS]   (build the release preset first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +16,19 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/dxhub-results-bench.XXXXXX")"
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+
+for durable in false true; do
+  rm -rf "$work/mllp" "$work/ready"
+  "$build/apps/dxhub/dxhub" serve --data-dir "$work/mllp" --dicom-port 0 --http-port 0 --hl7-port 0 \
+    --durable "$durable" --knowledge-dir knowledge --log-level warn >"$work/ready" 2>"$work/log" &
+  server_pid=$!
+  for _ in $(seq 300); do grep -q ready "$work/ready" 2>/dev/null && break; sleep 0.1; done
+  hl7="$(grep -o 'hl7=[^ ]*' "$work/ready" | cut -d= -f2)"
+  echo "== MLLP, durable=$durable"
+  "$build/bench/dxhub_mllp_bench" "$hl7" 1 1000
+  "$build/bench/dxhub_mllp_bench" "$hl7" 32 300
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+done
 
 echo "== seeding $observations observations"
 start=$(date +%s.%N)

@@ -40,7 +40,8 @@ CREATE INDEX fhir_resources_code ON fhir_resources (type, code_value, effective)
 CREATE INDEX fhir_resources_report ON fhir_resources (report_id) WHERE report_id <> '';
 CREATE INDEX fhir_resources_practice ON fhir_resources (practice, type) WHERE practice <> '';
 
--- Every version of every resource, the current one included.
+-- The versions of each resource that a later one superseded (the current one is in
+-- fhir_resources).
 CREATE TABLE fhir_history (
   type TEXT NOT NULL,
   id TEXT COLLATE "C" NOT NULL,

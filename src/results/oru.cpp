@@ -3,7 +3,8 @@
 #include <cmath>
 #include <ctime>
 #include <optional>
-#include <regex>
+#include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -52,10 +53,32 @@ json CodeableConcept(const hl7::Message& m, const hl7::Segment& s, int field, co
   return codeable;
 }
 
-std::optional<double> Number(const std::string& text) {
-  static const std::regex kNumber(R"(\s*[+-]?(\d+\.?\d*|\.\d+)\s*)");
-  if (!std::regex_match(text, kNumber)) return std::nullopt;
-  return std::strtod(text.c_str(), nullptr);
+std::string_view TrimSpaces(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  return text;
+}
+
+// A decimal number ("7.2", "-0.5", ".5", "+3."), spaces around allowed; nothing else.
+std::optional<double> Number(std::string_view text) {
+  text = TrimSpaces(text);
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  bool digits = false, point = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9') {
+      digits = true;
+    } else if (c == '.' && !point) {
+      point = true;
+    } else if (!(c == '-' && i == 0)) {
+      return std::nullopt;
+    }
+  }
+  if (!digits) return std::nullopt;
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 json Quantity(double value, const std::string& unit) {
@@ -71,19 +94,17 @@ json Quantity(double value, const std::string& unit) {
 // OBX-7 ("3.5-5.0", "<5", ">1", "3.5 - 5.0") as a FHIR referenceRange; the text is
 // always kept, the bounds only when they are numbers.
 json ReferenceRange(const std::string& text, const std::string& unit) {
-  static const std::regex kBetween(R"(\s*([+-]?[\d.]+)\s*-\s*([+-]?[\d.]+)\s*)");
-  static const std::regex kBelow(R"(\s*<=?\s*([\d.]+)\s*)");
-  static const std::regex kAbove(R"(\s*>=?\s*([\d.]+)\s*)");
-  std::smatch m;
   json range = json::object();
   std::optional<double> low, high;
-  if (std::regex_match(text, m, kBetween)) {
-    low = Number(m[1]);
-    high = Number(m[2]);
-  } else if (std::regex_match(text, m, kBelow)) {
-    high = Number(m[1]);
-  } else if (std::regex_match(text, m, kAbove)) {
-    low = Number(m[1]);
+  const std::string_view trimmed = TrimSpaces(text);
+  if (!trimmed.empty() && (trimmed.front() == '<' || trimmed.front() == '>')) {
+    std::string_view bound = trimmed.substr(1);
+    if (!bound.empty() && bound.front() == '=') bound.remove_prefix(1);
+    (trimmed.front() == '<' ? high : low) = Number(bound);
+  } else if (const auto dash = trimmed.find('-', 1); dash != std::string_view::npos) {
+    low = Number(trimmed.substr(0, dash));
+    high = Number(trimmed.substr(dash + 1));
+    if (!low || !high) low = high = std::nullopt;
   }
   if (low) range["low"] = Quantity(*low, unit);
   if (high) range["high"] = Quantity(*high, unit);
@@ -161,27 +182,47 @@ json Notes(const hl7::Message& m, std::size_t from, std::size_t to) {
 }  // namespace
 
 std::string FhirDateTime(const std::string& ts) {
-  static const std::regex kTs(R"((\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.\d{1,4})?)?)?)?)?)?([+-]\d{4})?)");
-  std::smatch m;
-  if (!std::regex_match(ts, m, kTs)) return {};
-  std::tm tm{};
-  tm.tm_year = std::stoi(m[1]) - 1900;
-  tm.tm_mon = m[2].matched ? std::stoi(m[2]) - 1 : 0;
-  tm.tm_mday = m[3].matched ? std::stoi(m[3]) : 1;
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31) return {};
-  if (!m[4].matched) {  // a date alone: no time zone to apply
-    if (!m[2].matched) return m[1].str();
-    if (!m[3].matched) return fmt::format("{}-{}", m[1].str(), m[2].str());
-    return fmt::format("{}-{}-{}", m[1].str(), m[2].str(), m[3].str());
+  // YYYY[MM[DD[HH[MM[SS[.S{1,4}]]]]]][+/-ZZZZ]: digits in pairs after the year.
+  std::string_view text(ts), zone;
+  if (text.size() > 5 && (text[text.size() - 5] == '+' || text[text.size() - 5] == '-')) {
+    zone = text.substr(text.size() - 5);
+    text.remove_suffix(5);
   }
-  tm.tm_hour = std::stoi(m[4]);
-  tm.tm_min = m[5].matched ? std::stoi(m[5]) : 0;
-  tm.tm_sec = m[6].matched ? std::stoi(m[6]) : 0;
+  if (const auto dot = text.find('.'); dot != std::string_view::npos) {
+    const auto fraction = text.substr(dot + 1);
+    if (dot != 14 || fraction.empty() || fraction.size() > 4) return {};
+    for (char c : fraction) {
+      if (c < '0' || c > '9') return {};
+    }
+    text = text.substr(0, dot);
+  }
+  auto all_digits = [](std::string_view digits) {
+    return !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (text.size() < 4 || text.size() > 14 || text.size() % 2 != 0 || !all_digits(text)) return {};
+  if (!zone.empty() && !all_digits(zone.substr(1))) return {};
+  auto number = [&](std::size_t at, std::size_t length) {
+    int value = 0;
+    for (std::size_t i = at; i < at + length; ++i) value = value * 10 + (text[i] - '0');
+    return value;
+  };
+  std::tm tm{};
+  tm.tm_year = number(0, 4) - 1900;
+  tm.tm_mon = text.size() >= 6 ? number(4, 2) - 1 : 0;
+  tm.tm_mday = text.size() >= 8 ? number(6, 2) : 1;
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31) return {};
+  if (text.size() <= 8) {  // a date alone: no time zone to apply
+    if (text.size() == 4) return std::string(text);
+    if (text.size() == 6) return fmt::format("{}-{}", text.substr(0, 4), text.substr(4, 2));
+    return fmt::format("{}-{}-{}", text.substr(0, 4), text.substr(4, 2), text.substr(6, 2));
+  }
+  tm.tm_hour = number(8, 2);
+  tm.tm_min = text.size() >= 12 ? number(10, 2) : 0;
+  tm.tm_sec = text.size() >= 14 ? number(12, 2) : 0;
   if (tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) return {};
   std::time_t seconds;
-  if (m[7].matched) {
-    const std::string zone = m[7];
-    const int offset = (std::stoi(zone.substr(1, 2)) * 60 + std::stoi(zone.substr(3, 2))) * 60;
+  if (!zone.empty()) {
+    const int offset = ((zone[1] - '0') * 10 + (zone[2] - '0')) * 3600 + ((zone[3] - '0') * 10 + (zone[4] - '0')) * 60;
     seconds = timegm(&tm) + (zone[0] == '+' ? -offset : offset);
   } else {
     tm.tm_isdst = -1;
@@ -189,9 +230,9 @@ std::string FhirDateTime(const std::string& ts) {
   }
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return out;
 }
 
 tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const hl7::Message& m,

@@ -113,7 +113,11 @@ Result<std::vector<StoreOutcome>> PostgresResultStore::StoreMessages(const std::
           }
           const std::string message_pk = inserted->Text(0, 0);
           for (const auto& r : resources) {
-            DX_TRY(stored,
+            DX_TRY(kept, c.Prepared("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk,"
+                                  " json) SELECT type, id, version, status, last_updated, message_pk, json"
+                                  " FROM fhir_resources WHERE type = $1 AND id = $2",
+                                  {r.type, r.id}));
+          DX_TRY(stored,
                    c.Prepared(fmt::format(
                                   "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code,"
                                   " effective, report_id, practice, abnormal, urgent, last_updated, message_pk, json,"
@@ -133,10 +137,7 @@ Result<std::vector<StoreOutcome>> PostgresResultStore::StoreMessages(const std::
                                r.practice, r.abnormal ? "1" : "0", r.urgent ? "1" : "0", message_pk, r.json,
                                r.code.substr(r.code.rfind('|') + 1)}));
             const std::string version = stored->Text(0, 0);
-            DX_TRY(kept, c.Prepared("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
-                                    " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                                    {r.type, r.id, version, r.status, stored->Text(0, 1), message_pk, r.json}));
-            if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
+              if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
               DX_TRY(raised, c.Prepared(fmt::format("INSERT INTO notifications (report_id, practice, nhs_number,"
                                                     " raised_at, reason, actions_before) VALUES ($1, $2, $3, {}, $4,"
                                                     " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))",
@@ -177,6 +178,7 @@ Result<std::vector<StoredResource>> PostgresResultStore::History(const std::stri
   DX_TRY(current, Read(type, id, 0));
   std::vector<StoredResource> versions;
   if (!*current) return versions;
+  versions.push_back(**current);
   DX_TRY(lease, impl_->pool->Acquire());
   DX_TRY(rows, (*lease)->Prepared("SELECT version, status, last_updated, json FROM fhir_history"
                                   " WHERE type = $1 AND id = $2 ORDER BY version DESC",

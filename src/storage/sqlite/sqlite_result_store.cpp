@@ -54,47 +54,43 @@ std::string UtcNow() {
 Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& resources, std::int64_t message_pk,
                             const std::string& now) {
   for (const auto& r : resources) {
-    std::int64_t version = 1;
-    {
-      DX_TRY(current, c.Prepare("SELECT version FROM fhir_resources WHERE type = ? AND id = ?"));
-      current->Bind(1, r.type).Bind(2, r.id);
-      DX_TRY(exists, current->Step());
-      if (*exists) version = current->Int(0) + 1;
+    {  // the version this one supersedes, if any, goes to the history
+      DX_TRY(keep, c.Prepare("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
+                             " SELECT type, id, version, status, last_updated, message_pk, json FROM fhir_resources"
+                             " WHERE type = ? AND id = ?"));
+      keep->Bind(1, r.type).Bind(2, r.id);
+      DX_TRY(kept, keep->Run());
     }
     DX_TRY(upsert, c.Prepare(
                        "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code, effective,"
                        " report_id, practice, abnormal, urgent, last_updated, message_pk, json, code_value,"
-                       " actions_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                       " actions_before) VALUES (?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,"
                        " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions)) ON CONFLICT (type, id) DO UPDATE SET"
-                       " version = excluded.version, nhs_number = excluded.nhs_number, status = excluded.status,"
-                       " category = excluded.category, code = excluded.code, effective = excluded.effective,"
-                       " report_id = excluded.report_id, practice = excluded.practice,"
+                       " version = fhir_resources.version + 1, nhs_number = excluded.nhs_number,"
+                       " status = excluded.status, category = excluded.category, code = excluded.code,"
+                       " effective = excluded.effective, report_id = excluded.report_id, practice = excluded.practice,"
                        " abnormal = excluded.abnormal, urgent = excluded.urgent,"
                        " last_updated = excluded.last_updated, message_pk = excluded.message_pk,"
                        " json = excluded.json, code_value = excluded.code_value,"
-                       " actions_before = excluded.actions_before"));
+                       " actions_before = excluded.actions_before RETURNING version"));
     upsert->Bind(1, r.type)
         .Bind(2, r.id)
-        .Bind(3, version)
-        .Bind(4, r.nhs_number)
-        .Bind(5, r.status)
-        .Bind(6, r.category)
-        .Bind(7, r.code)
-        .Bind(8, r.effective)
-        .Bind(9, r.report_id)
-        .Bind(10, r.practice)
-        .Bind(11, std::int64_t{r.abnormal})
-        .Bind(12, std::int64_t{r.urgent})
-        .Bind(13, now)
-        .Bind(14, message_pk)
-        .Bind(15, r.json)
-        .Bind(16, r.code.substr(r.code.rfind('|') + 1));
-    DX_TRY(upserted, upsert->Run());
-    DX_TRY(history, c.Prepare("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
-                              " VALUES (?,?,?,?,?,?,?)"));
-    history->Bind(1, r.type).Bind(2, r.id).Bind(3, version).Bind(4, r.status).Bind(5, now).Bind(6, message_pk).Bind(
-        7, r.json);
-    DX_TRY(kept, history->Run());
+        .Bind(3, r.nhs_number)
+        .Bind(4, r.status)
+        .Bind(5, r.category)
+        .Bind(6, r.code)
+        .Bind(7, r.effective)
+        .Bind(8, r.report_id)
+        .Bind(9, r.practice)
+        .Bind(10, std::int64_t{r.abnormal})
+        .Bind(11, std::int64_t{r.urgent})
+        .Bind(12, now)
+        .Bind(13, message_pk)
+        .Bind(14, r.json)
+        .Bind(15, r.code.substr(r.code.rfind('|') + 1));
+    DX_TRY(returned, upsert->Step());
+    if (!*returned) return Fail(ErrorCode::kStorage, "upsert returned no version");
+    const std::int64_t version = upsert->Int(0);
     if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
       DX_TRY(raise, c.Prepare("INSERT INTO notifications (report_id, practice, nhs_number, raised_at, reason,"
                               " actions_before) VALUES (?,?,?,?,?, (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))"));
@@ -186,6 +182,7 @@ Result<std::vector<StoredResource>> SqliteResultStore::History(const std::string
   DX_TRY(current, Read(type, id, 0));
   std::vector<StoredResource> versions;
   if (!*current) return versions;
+  versions.push_back(**current);
   std::lock_guard lock(mutex_);
   DX_TRY(select, connection_->Prepare("SELECT version, status, last_updated, json FROM fhir_history"
                                       " WHERE type = ? AND id = ? ORDER BY version DESC"));
