@@ -16,7 +16,7 @@
 namespace dx::results {
 namespace {
 
-using json = nlohmann::ordered_json;  // keeps "resourceType" first, as FHIR examples do
+using Json = nlohmann::ordered_json;  // keeps "resourceType" first, as FHIR examples do
 using hl7::AckProblem;
 using hl7::ErrorCondition;
 
@@ -34,15 +34,15 @@ std::string SystemUri(const std::string& system, const std::string& sender) {
 }
 
 // A CE/CWE value at `field` (repetition 1) as a CodeableConcept, with its main coding.
-json CodeableConcept(const hl7::Message& m, const hl7::Segment& s, int field, const std::string& sender,
+Json CodeableConcept(const hl7::Message& m, const hl7::Segment& s, int field, const std::string& sender,
                      std::string* main_code = nullptr) {
-  json codeable = json::object();
-  json codings = json::array();
+  Json codeable = Json::object();
+  Json codings = Json::array();
   for (int triplet = 0; triplet < 2; ++triplet) {  // identifier^text^system, then the alternate
     const std::string code = m.Get(s, field, 1 + 3 * triplet);
     if (code.empty()) continue;
     const std::string uri = SystemUri(m.Get(s, field, 3 + 3 * triplet), sender);
-    json coding = {{"system", uri}, {"code", code}};
+    Json coding = {{"system", uri}, {"code", code}};
     if (const std::string display = m.Get(s, field, 2 + 3 * triplet); !display.empty()) coding["display"] = display;
     if (main_code && main_code->empty()) *main_code = uri + "|" + code;
     codings.push_back(std::move(coding));
@@ -81,8 +81,8 @@ std::optional<double> Number(std::string_view text) {
   return value;
 }
 
-json Quantity(double value, const std::string& unit) {
-  json q = {{"value", value}};
+Json Quantity(double value, const std::string& unit) {
+  Json q = {{"value", value}};
   if (!unit.empty()) {
     q["unit"] = unit;
     q["system"] = "http://unitsofmeasure.org";
@@ -93,8 +93,8 @@ json Quantity(double value, const std::string& unit) {
 
 // OBX-7 ("3.5-5.0", "<5", ">1", "3.5 - 5.0") as a FHIR referenceRange; the text is
 // always kept, the bounds only when they are numbers.
-json ReferenceRange(const std::string& text, const std::string& unit) {
-  json range = json::object();
+Json ReferenceRange(const std::string& text, const std::string& unit) {
+  Json range = Json::object();
   std::optional<double> low, high;
   const std::string_view trimmed = TrimSpaces(text);
   if (!trimmed.empty() && (trimmed.front() == '<' || trimmed.front() == '>')) {
@@ -135,7 +135,7 @@ std::optional<std::string> ObservationStatus(const std::string& code, const std:
 }
 
 struct Interpretation {
-  json codeable;
+  Json codeable;
   bool abnormal = false;
   bool critical = false;
 };
@@ -143,7 +143,7 @@ struct Interpretation {
 // OBX-8 flags (table 0078) as v3 ObservationInterpretation codes.
 std::optional<Interpretation> Flags(const hl7::Message& m, const hl7::Segment& s) {
   Interpretation out;
-  json codings = json::array();
+  Json codings = Json::array();
   for (int r = 1; r <= m.Repetitions(s, 8); ++r) {
     const std::string flag = m.Get(s, 8, 1, r);
     static const char* const kKnown[] = {"L", "H", "LL", "HH", "N", "A", "AA", "<", ">", "S", "R", "I", "U", "D", "B", "W", "NEG", "POS"};
@@ -159,13 +159,13 @@ std::optional<Interpretation> Flags(const hl7::Message& m, const hl7::Segment& s
 
 // Text that is not UTF-8 (a sender's other character set, or damage) is replaced,
 // never allowed to fail the message.
-std::string Dump(const json& resource) { return resource.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string Dump(const Json& resource) { return resource.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 std::string ShortHash(const std::string& text) { return Sha256Hex(text).substr(0, 24); }
 
 // The NTE comments in `segments` [from, to) as FHIR Annotations.
-json Notes(const hl7::Message& m, std::size_t from, std::size_t to) {
-  json notes = json::array();
+Json Notes(const hl7::Message& m, std::size_t from, std::size_t to) {
+  Json notes = Json::array();
   const auto& segments = m.segments();
   for (std::size_t i = from; i < to && i < segments.size(); ++i) {
     if (segments[i].name != "NTE") break;
@@ -259,7 +259,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
                                   "the NHS number in PID-3 is not valid (10 digits with a Modulus 11 check digit)"));
   }
   nhs = *normalized;
-  json subject = {{"identifier", {{"system", fhir::kNhsNumberSystem}, {"value", nhs}}}};
+  Json subject = {{"identifier", {{"system", fhir::kNhsNumberSystem}, {"value", nhs}}}};
   if (const std::string family = m.Get(*pid, 5, 1); !family.empty()) {
     subject["display"] = fmt::format("{}{}", family, m.Get(*pid, 5, 2).empty() ? "" : ", " + m.Get(*pid, 5, 2));
   }
@@ -274,13 +274,13 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
   std::vector<storage::ResourceRecord> out;
   const hl7::Segment* orc = nullptr;
   storage::ResourceRecord* report = nullptr;
-  json report_json, results = json::array();
+  Json report_json, results = Json::array();
   int obr_count = 0, obx_in_report = 0;
   auto finish_report = [&] {
     if (!report) return;
     if (!results.empty()) report_json["result"] = results;
     report->json = Dump(report_json);
-    results = json::array();
+    results = Json::array();
   };
   std::vector<std::size_t> report_indices;
   for (std::size_t i = 0; i < segments.size(); ++i) {
@@ -298,7 +298,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
                                       fmt::format("OBR-25 result status '{}' is not in HL7 table 0123", m.Get(s, 25))));
       }
       std::string code;
-      json codeable = CodeableConcept(m, s, 4, sender, &code);
+      Json codeable = CodeableConcept(m, s, 4, sender, &code);
       if (code.empty()) {
         return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, location + "4",
                                       "OBR-4 (the universal service identifier) is empty"));
@@ -312,7 +312,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
       if (effective.empty()) effective = message_time;
       const std::string section = m.Get(s, 24);
       report_json = {{"resourceType", "DiagnosticReport"}, {"id", id}, {"status", *status}};
-      json identifiers = json::array();
+      Json identifiers = Json::array();
       if (!placer.empty()) {
         identifiers.push_back({{"type", {{"text", "Placer order number"}}},
                                {"system", "urn:dxhub:placer-order"}, {"value", placer}});
@@ -324,11 +324,11 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
       }
       if (!identifiers.empty()) report_json["identifier"] = identifiers;
       if (!placer.empty()) {
-        report_json["basedOn"] = json::array(
+        report_json["basedOn"] = Json::array(
             {{{"type", "ServiceRequest"}, {"identifier", {{"system", "urn:dxhub:placer-order"}, {"value", placer}}}}});
       }
-      report_json["category"] = json::array(
-          {{{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v2-0074"},
+      report_json["category"] = Json::array(
+          {{{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v2-0074"},
                                      {"code", section.empty() ? "LAB" : section}}})}}});
       report_json["code"] = codeable;
       report_json["subject"] = subject;
@@ -338,8 +338,8 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
         const std::string instant = issued.empty() ? message_time : issued;
         if (instant.size() > 10) report_json["issued"] = instant;
       }
-      if (!performer.empty()) report_json["performer"] = json::array({{{"display", performer}}});
-      json notes = Notes(m, i + 1, segments.size());
+      if (!performer.empty()) report_json["performer"] = Json::array({{{"display", performer}}});
+      Json notes = Notes(m, i + 1, segments.size());
       if (!notes.empty()) {
         std::string conclusion;
         for (const auto& note : notes) conclusion += (conclusion.empty() ? "" : "\n") + note["text"].get<std::string>();
@@ -369,7 +369,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
       }
       const std::string type = m.Get(s, 2);
       std::string code;
-      json codeable = CodeableConcept(m, s, 3, sender, &code);
+      Json codeable = CodeableConcept(m, s, 3, sender, &code);
       if (code.empty()) {
         return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, location + "3", "OBX-3 is empty"));
       }
@@ -385,9 +385,9 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
       }
       const std::string set_id = m.Get(s, 1).empty() ? std::to_string(obx_in_report) : m.Get(s, 1);
       const std::string id = report->id + "-" + set_id + (m.Get(s, 4).empty() ? "" : "." + ShortHash(m.Get(s, 4)).substr(0, 6));
-      json obs = {{"resourceType", "Observation"}, {"id", id}, {"status", *status}};
-      obs["category"] = json::array(
-          {{{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"},
+      Json obs = {{"resourceType", "Observation"}, {"id", id}, {"status", *status}};
+      obs["category"] = Json::array(
+          {{{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"},
                                      {"code", "laboratory"}}})}}});
       obs["code"] = codeable;
       obs["subject"] = subject;
@@ -418,7 +418,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
                                         "OBX-5 is not a structured numeric (comparator^number^separator^number)"));
         }
         if (first && separator.empty()) {
-          json q = Quantity(*first, unit);
+          Json q = Quantity(*first, unit);
           if (comparator == "<" || comparator == "<=" || comparator == ">" || comparator == ">=") q["comparator"] = comparator;
           obs["valueQuantity"] = q;
         } else if (first && second && (separator == "-" || separator == "^")) {
@@ -437,10 +437,10 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
                                                   type)));
       }
       if (const std::string range = m.Get(s, 7); !range.empty()) {
-        obs["referenceRange"] = json::array({ReferenceRange(range, unit)});
+        obs["referenceRange"] = Json::array({ReferenceRange(range, unit)});
       }
-      if (!flags->codeable.empty()) obs["interpretation"] = json::array({flags->codeable});
-      json notes = Notes(m, i + 1, segments.size());
+      if (!flags->codeable.empty()) obs["interpretation"] = Json::array({flags->codeable});
+      Json notes = Notes(m, i + 1, segments.size());
       if (!notes.empty()) obs["note"] = notes;
       storage::ResourceRecord record;
       record.type = "Observation";
