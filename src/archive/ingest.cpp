@@ -55,7 +55,8 @@ std::string Ingest::StagingPath() { return blobs_.NewStagingPath(); }
 
 Result<IngestOutcome> Ingest::StoreStaged(const std::string& staged_path, const std::string& calling_ae,
                                           const std::string& expected_sop_instance_uid,
-                                          const std::string& expected_study_instance_uid) {
+                                          const std::string& expected_study_instance_uid,
+                                          IngestOutcome* identified) {
   auto discard = [&](ErrorInfo error) -> Result<IngestOutcome> {
     std::remove(staged_path.c_str());
     return tl::unexpected(std::move(error));
@@ -70,14 +71,15 @@ Result<IngestOutcome> Ingest::StoreStaged(const std::string& staged_path, const 
   if (!measured) return discard(measured.error());
   auto record = RecordFromFile(*parsed);
   if (!record) return discard(record.error());
+  IngestOutcome outcome{IngestStatus::kStored, record->study_instance_uid, record->sop_instance_uid,
+                        record->sop_class_uid, record->series_instance_uid};
+  if (identified) *identified = outcome;
   if (!expected_sop_instance_uid.empty() && expected_sop_instance_uid != record->sop_instance_uid) {
     return discard({ErrorCode::kInvalidInput, "SOP Instance UID of the data set differs from the request"});
   }
   if (!expected_study_instance_uid.empty() && expected_study_instance_uid != record->study_instance_uid) {
     return discard({ErrorCode::kRefused, "the data set belongs to another study than the one it was sent to"});
   }
-  IngestOutcome outcome{IngestStatus::kStored, record->study_instance_uid, record->sop_instance_uid,
-                        record->sop_class_uid, record->series_instance_uid};
 
   const std::string key = BlobKey(*record);
   auto blob = blobs_.CommitMeasured(staged_path, key, options_.durable, *measured);

@@ -49,10 +49,13 @@ class Ingest {
   // not empty, must equal the data set's (the C-STORE request's UID);
   // `expected_study_instance_uid` likewise (STOW-RS to /studies/{study}).
   // Errors: kInvalidInput (malformed, missing UIDs), kRefused (another study than
-  // expected), kConflict (duplicate refused by policy), kStorage.
+  // expected), kConflict (duplicate refused by policy), kStorage. `identified`,
+  // when given, receives the data set's UIDs as soon as it is parsed, so that a
+  // refusal can still name the instance it refused.
   Result<IngestOutcome> StoreStaged(const std::string& staged_path, const std::string& calling_ae,
                                     const std::string& expected_sop_instance_uid = "",
-                                    const std::string& expected_study_instance_uid = "");
+                                    const std::string& expected_study_instance_uid = "",
+                                    IngestOutcome* identified = nullptr);
 
   // Copies `source_path` into staging and stores it (for `dxhub import`).
   Result<IngestOutcome> ImportFile(const std::string& source_path);

@@ -10,7 +10,7 @@ using storage::Match;
 using storage::QueryLevel;
 namespace tags = dicom::tags;
 
-enum class Matching { kText, kUid, kDate, kTime, kCodeList };
+enum class Matching { kText, kName, kUid, kDate, kTime, kCodeList };
 
 struct Key {
   dicom::Tag tag;
@@ -22,7 +22,7 @@ struct Key {
 
 const std::vector<Key>& Keys() {
   static const std::vector<Key> keys = {
-      {tags::kPatientName, "patient_name", QueryLevel::kPatient, Matching::kText, &InstanceRecord::patient_name},
+      {tags::kPatientName, "patient_name", QueryLevel::kPatient, Matching::kName, &InstanceRecord::patient_name},
       {tags::kPatientId, "patient_id", QueryLevel::kPatient, Matching::kText, &InstanceRecord::patient_id},
       {tags::kIssuerOfPatientId, "issuer_of_patient_id", QueryLevel::kPatient, Matching::kText,
        &InstanceRecord::issuer_of_patient_id},
@@ -38,7 +38,7 @@ const std::vector<Key>& Keys() {
       {tags::kStudyId, "study_id", QueryLevel::kStudy, Matching::kText, &InstanceRecord::study_id},
       {tags::kStudyDescription, "study_description", QueryLevel::kStudy, Matching::kText,
        &InstanceRecord::study_description},
-      {tags::kReferringPhysicianName, "referring_physician_name", QueryLevel::kStudy, Matching::kText,
+      {tags::kReferringPhysicianName, "referring_physician_name", QueryLevel::kStudy, Matching::kName,
        &InstanceRecord::referring_physician_name},
       {tags::kModalitiesInStudy, "modalities_in_study", QueryLevel::kStudy, Matching::kCodeList, nullptr},
       {tags::kSeriesInstanceUid, "series_instance_uid", QueryLevel::kSeries, Matching::kUid,
@@ -72,9 +72,31 @@ bool AllDigits(const std::string& text) {
   return true;
 }
 
-Result<Match> MatchFor(const Key& key, const std::string& value) {
+// The words of a name for fuzzy matching: split at component and group
+// delimiters, spaces and commas, upper-cased (ASCII), wildcards dropped.
+std::vector<std::string> NameWords(const std::string& value) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : value) {
+    if (c == '^' || c == '=' || c == ' ' || c == ',' || c == '*' || c == '?') {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+    } else {
+      word.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
+Result<Match> MatchFor(const Key& key, const std::string& value, bool fuzzy_names) {
   Match match;
   match.column = key.column;
+  if (key.matching == Matching::kName && fuzzy_names && value.find('\\') == std::string::npos) {
+    match.kind = Match::Kind::kFuzzyName;
+    match.values = NameWords(value);
+    return match;
+  }
   switch (key.matching) {
     case Matching::kUid: {
       auto uids = dicom::SplitValues(value);
@@ -86,6 +108,11 @@ Result<Match> MatchFor(const Key& key, const std::string& value) {
     case Matching::kTime: {
       const auto dash = value.find('-');
       if (dash == std::string::npos) {
+        if (!AllDigits(value)) {
+          return Fail(ErrorCode::kInvalidInput, fmt::format("{} ({}) is not a valid {}: '{}'", key.column,
+                                                            ToString(key.tag),
+                                                            key.matching == Matching::kDate ? "date" : "time", value));
+        }
         match.kind = Match::Kind::kSingleValue;
         match.values = {value};
       } else {
@@ -103,6 +130,7 @@ Result<Match> MatchFor(const Key& key, const std::string& value) {
       match.kind = Match::Kind::kList;
       match.values = dicom::SplitValues(value);
       return match;
+    case Matching::kName:
     case Matching::kText:
       if (value.find_first_of("*?") != std::string::npos) {
         match.kind = Match::Kind::kWildcard;
@@ -119,7 +147,8 @@ Result<Match> MatchFor(const Key& key, const std::string& value) {
 
 }  // namespace
 
-Result<storage::Query> QueryFromIdentifier(const dicom::Attributes& identifier, bool patient_root) {
+Result<storage::Query> QueryFromIdentifier(const dicom::Attributes& identifier, bool patient_root,
+                                           bool fuzzy_names) {
   const std::string level_text = identifier.Get(tags::kQueryRetrieveLevel);
   storage::Query query;
   if (level_text == "PATIENT") {
@@ -142,7 +171,8 @@ Result<storage::Query> QueryFromIdentifier(const dicom::Attributes& identifier, 
     if (!key || key->level > query.level) continue;  // return key only, or below the level
     const std::string& value = element.value;
     if (value.empty() || value == "*") continue;       // universal matching
-    auto match = MatchFor(*key, value);
+    auto match = MatchFor(*key, value, fuzzy_names);
+    if (match && match->kind == Match::Kind::kFuzzyName && match->values.empty()) continue;  // only wildcards
     if (!match) return tl::unexpected(match.error());
     query.matches.push_back(std::move(*match));
   }

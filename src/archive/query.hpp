@@ -14,8 +14,12 @@
 namespace dx::archive {
 
 // Builds the query for an identifier. Fails with kInvalidInput when the
-// QueryRetrieveLevel is missing or unknown, or a range is malformed.
-Result<storage::Query> QueryFromIdentifier(const dicom::Attributes& identifier, bool patient_root);
+// QueryRetrieveLevel is missing or unknown, or a range is malformed. With
+// `fuzzy_names`, person names match by fuzzy semantic matching (PS3.4
+// C.2.2.2.1.2): each word of the value, in any case, begins a name component,
+// so "smith john", "John Sm" and "SMITH^J" all find SMITH^JOHN.
+Result<storage::Query> QueryFromIdentifier(const dicom::Attributes& identifier, bool patient_root,
+                                           bool fuzzy_names = false);
 
 // The response identifier for one row: every key the request named, filled
 // where dxhub knows the value and empty otherwise.

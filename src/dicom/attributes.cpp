@@ -38,4 +38,10 @@ void Attributes::Set(Tag tag, std::string_view vr, std::string value) {
   elements_.insert(it, Element{tag, std::string(vr), std::move(value)});
 }
 
+void Attributes::Erase(Tag tag) {
+  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
+                             [](const Element& e, Tag t) { return e.tag < t; });
+  if (it != elements_.end() && it->tag == tag) elements_.erase(it);
+}
+
 }  // namespace dx::dicom

@@ -38,6 +38,7 @@ class Attributes {
   bool Has(Tag tag) const { return Find(tag).has_value(); }
   // Sets or replaces; keeps elements in tag order.
   void Set(Tag tag, std::string_view vr, std::string value);
+  void Erase(Tag tag);
   const std::vector<Element>& elements() const { return elements_; }
 
  private:

@@ -11,4 +11,9 @@ namespace dx::dicom {
 
 nlohmann::json ToDicomJson(const Attributes& attributes);
 
+// Appends the same object as ToDicomJson(attributes).dump() to `out`, written
+// directly (no JSON tree): QIDO-RS answers are built row by row with it. Text
+// that is not valid UTF-8 is written with U+FFFD in place of the bad bytes.
+void AppendDicomJson(const Attributes& attributes, std::string& out);
+
 }  // namespace dx::dicom

@@ -8,6 +8,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <turbojpeg.h>
 
 #include <dcmtk/config/osconfig.h>
 
@@ -24,7 +25,6 @@
 #include <dcmtk/dcmimgle/dcmimage.h>
 #include <dcmtk/dcmimage/diregist.h>  // colour images in DicomImage
 #include <dcmtk/dcmimage/dipipng.h>
-#include <dcmtk/dcmjpeg/dipijpeg.h>
 
 #include "dicom/association_io.hpp"
 
@@ -346,6 +346,30 @@ class PixelSinkStream : public DcmOutputStream {
   explicit PixelSinkStream(PixelSinkConsumer* consumer) : DcmOutputStream(consumer) {}
 };
 
+
+// The rendered image's 8-bit output as a baseline JPEG, encoded by libjpeg-turbo
+// (SIMD; several times faster than the IJG 6b code inside DCMTK). Grey images
+// stay one-component; colour is written without chroma subsampling.
+Result<std::string> EncodeJpeg(DicomImage& image, int quality) {
+  const bool grey = image.isMonochrome();
+  const void* pixels = image.getOutputData(8, 0, 0);
+  if (pixels == nullptr) return Fail(ErrorCode::kInternal, "rendering the image to 8 bits failed");
+  const int width = static_cast<int>(image.getWidth()), height = static_cast<int>(image.getHeight());
+  std::unique_ptr<void, int (*)(tjhandle)> encoder(tjInitCompress(), tjDestroy);
+  if (!encoder) return Fail(ErrorCode::kInternal, "cannot start the JPEG encoder");
+  unsigned char* jpeg = nullptr;
+  unsigned long size = 0;
+  const int failed = tjCompress2(encoder.get(), static_cast<const unsigned char*>(pixels), width, 0, height,
+                                 grey ? TJPF_GRAY : TJPF_RGB, &jpeg, &size, grey ? TJSAMP_GRAY : TJSAMP_444, quality,
+                                 TJFLAG_ACCURATEDCT);
+  std::string out = failed || jpeg == nullptr ? "" : std::string(reinterpret_cast<const char*>(jpeg), size);
+  tjFree(jpeg);
+  image.deleteOutputData();
+  if (out.empty()) return Fail(ErrorCode::kInternal, fmt::format("encoding the rendered image failed: {}",
+                                                                 tjGetErrorStr2(encoder.get())));
+  return out;
+}
+
 }  // namespace
 
 bool IsEncapsulatedSyntax(const std::string& syntax) {
@@ -532,20 +556,16 @@ Result<std::string> RenderFrame(const std::string& path, const RenderOptions& op
   if ((flip_horizontal || flip_vertical) && !target->flipImage(flip_horizontal ? 1 : 0, flip_vertical ? 1 : 0)) {
     return Fail(ErrorCode::kInternal, "flipping the image failed");
   }
+  if (options.format == ImageFormat::kJpeg) {
+    return EncodeJpeg(*target, std::clamp(options.quality, 1, 100));
+  }
   char* buffer = nullptr;
   std::size_t size = 0;
   FILE* memory = open_memstream(&buffer, &size);
   if (memory == nullptr) return Fail(ErrorCode::kInternal, "cannot open an in-memory stream");
-  int written = 0;
-  if (options.format == ImageFormat::kPng) {
-    DiPNGPlugin png;
-    png.setInterlaceType(E_pngInterlaceNone);
-    written = target->writePluginFormat(&png, memory, 0);
-  } else {
-    DiJPEGPlugin jpeg;
-    jpeg.setQuality(static_cast<unsigned int>(std::clamp(options.quality, 1, 100)));
-    written = target->writePluginFormat(&jpeg, memory, 0);
-  }
+  DiPNGPlugin png;
+  png.setInterlaceType(E_pngInterlaceNone);
+  const int written = target->writePluginFormat(&png, memory, 0);
   std::fclose(memory);
   std::string out(buffer == nullptr ? "" : std::string(buffer, size));
   std::free(buffer);

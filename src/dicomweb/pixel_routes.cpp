@@ -387,7 +387,9 @@ http::Response PixelFramesAnswer(const dicom::FrameSet& set, const std::string& 
     body += "\r\n";
   }
   body += fmt::format("--{}--\r\n", boundary);
-  return http::Response{200, fmt::format("multipart/related; type=\"{}\"; boundary={}", media_type, boundary),
+  return http::Response{200,
+                        fmt::format("multipart/related; type=\"{}\"; transfer-syntax={}; boundary={}", media_type,
+                                    set.transfer_syntax, boundary),
                         std::move(body), {}};
 }
 

@@ -17,7 +17,7 @@ struct QidoRequest {
   storage::QueryLevel level = storage::QueryLevel::kStudy;
   std::size_t limit = 0;
   std::size_t offset = 0;
-  bool fuzzy_requested = false;  // fuzzymatching=true (not performed; answered with a Warning)
+  bool fuzzy_requested = false;  // fuzzymatching=true: person names match fuzzily
 };
 
 // `path_uids` holds the StudyInstanceUID / SeriesInstanceUID taken from the path.

@@ -51,7 +51,7 @@ http::Response Search(const http::Request& request, QueryLevel level, storage::I
   }
   auto qido = ParseQido(level, request.query, path_uids);
   if (!qido) throw Error(qido.error());
-  auto query = archive::QueryFromIdentifier(qido->identifier, false);
+  auto query = archive::QueryFromIdentifier(qido->identifier, false, qido->fuzzy_requested);
   if (!query) throw Error(query.error());
   query->limit = qido->limit;
   query->offset = qido->offset;
@@ -62,26 +62,20 @@ http::Response Search(const http::Request& request, QueryLevel level, storage::I
 
   const std::string base = BaseUrl(request);
   std::string body = "[";
+  body.reserve(rows->size() * 768);
   for (std::size_t i = 0; i < rows->size(); ++i) {
     const auto& row = (*rows)[i];
     dicom::Attributes attributes = archive::ResponseFor(qido->identifier, level, row, ae_title);
-    attributes.Set(tags::kQueryRetrieveLevel, "CS", "");  // not part of a QIDO-RS answer
+    attributes.Erase(tags::kQueryRetrieveLevel);  // not part of a QIDO-RS answer
     std::string url = fmt::format("{}/studies/{}", base, row.attributes.study_instance_uid);
     if (level >= QueryLevel::kSeries) url += "/series/" + row.attributes.series_instance_uid;
     if (level >= QueryLevel::kInstance) url += "/instances/" + row.attributes.sop_instance_uid;
     attributes.Set(kRetrieveUrl, "UR", url);
-    auto json = dicom::ToDicomJson(attributes);
-    json.erase("00080052");
     if (i) body += ',';
-    body += json.dump();
+    dicom::AppendDicomJson(attributes, body);
   }
   body += ']';
-  http::Response response{200, kDicomJson, std::move(body), {}};
-  if (qido->fuzzy_requested) {
-    response.headers["Warning"] =
-        "299 dxhub: The fuzzymatching parameter is not supported. Only literal matching has been performed.";
-  }
-  return response;
+  return http::Response{200, kDicomJson, std::move(body), {}};
 }
 
 http::Response Metadata(const http::Request& request, storage::InstanceIndex& index, audit::AuditTrail& audit) {

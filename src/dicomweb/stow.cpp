@@ -65,8 +65,7 @@ http::Response Store(const http::Request& request, archive::Ingest& ingest, audi
     const http::MultipartPart& part = multipart->parts[i];
     const auto part_type = part.headers.find("content-type");
     if (part_type != part.headers.end() && http::MediaType(part_type->second) != "application/dicom") {
-      failed.push_back({{"00081197", {{"vr", "US"}, {"Value", json::array({kStowCannotUnderstand})}}},
-                        {"00081196", {{"vr", "US"}, {"Value", json::array({static_cast<int>(i + 1)})}}}});
+      failed.push_back({{"00081197", {{"vr", "US"}, {"Value", json::array({kStowCannotUnderstand})}}}});
       audit.Record({"http", "dicomweb.store", fmt::format("part {} is {}, not application/dicom", i + 1, part_type->second),
                     {}, ""});
       continue;
@@ -80,7 +79,8 @@ http::Response Store(const http::Request& request, archive::Ingest& ingest, audi
         throw Error(ErrorCode::kStorage, "cannot write the received object to staging");
       }
     }
-    auto stored = ingest.StoreStaged(staged, "STOW-RS", "", expected_study);
+    archive::IngestOutcome identified;
+    auto stored = ingest.StoreStaged(staged, "STOW-RS", "", expected_study, &identified);
     audit.Record({"http", "dicomweb.store", stored ? "success" : stored.error().message,
                   stored ? std::vector<std::string>{"study:" + stored->study_instance_uid,
                                                     "instance:" + stored->sop_instance_uid}
@@ -88,6 +88,10 @@ http::Response Store(const http::Request& request, archive::Ingest& ingest, audi
                   ""});
     if (!stored) {
       json entry = {{"00081197", {{"vr", "US"}, {"Value", json::array({FailureReason(stored.error().code)})}}}};
+      if (!identified.sop_instance_uid.empty()) {  // parsed, then refused: name the instance
+        entry["00081150"] = StowUi(identified.sop_class_uid);
+        entry["00081155"] = StowUi(identified.sop_instance_uid);
+      }
       failed.push_back(std::move(entry));
       continue;
     }

@@ -80,10 +80,15 @@ http::Response WadoUri(const http::Request& request, storage::InstanceIndex& ind
 
   if (content_type == "application/dicom") {
     std::string syntax = instance.transfer_syntax_uid;
-    if (auto it = parameters.find("transferSyntax"); it != parameters.end() && it->second != syntax) {
+    // "*" (sent by common clients, as in WADO-RS) asks for the stored syntax.
+    if (auto it = parameters.find("transferSyntax");
+        it != parameters.end() && it->second != syntax && it->second != "*") {
       if (it->second != kExplicitLittleEndian || !dicom::CanTranscodeToExplicitLittleEndian(syntax)) {
-        return http::Response::Problem(406, fmt::format("the object is stored as {} and can be sent as that or as {}",
-                                                        syntax, kExplicitLittleEndian));
+        return http::Response::Problem(
+            406, syntax == kExplicitLittleEndian || !dicom::CanTranscodeToExplicitLittleEndian(syntax)
+                     ? fmt::format("the object is stored as {} and can be sent only as that", syntax)
+                     : fmt::format("the object is stored as {} and can be sent as that or as {}", syntax,
+                                   kExplicitLittleEndian));
       }
       auto transcoded = dicom::TranscodeToExplicitLittleEndian(*path, blobs.NewStagingPath());
       if (!transcoded) throw Error(transcoded.error());

@@ -63,6 +63,8 @@ struct Match {
     kWildcard,      // value holds '*' and '?' (PS3.4 C.2.2.2.4)
     kRange,         // low/high; either may be empty (open range), PS3.4 C.2.2.2.5
     kList,          // values: any of (UID list, PS3.4 C.2.2.2.2 / multi-valued)
+    kFuzzyName,     // person names, PS3.4 C.2.2.2.1.2: every value (an upper-case word)
+                    // begins some component of the name, ignoring case
   };
   std::string column;   // one of the column names below
   Kind kind = Kind::kSingleValue;

@@ -134,6 +134,15 @@ Result<std::string> PgPredicate(const std::string& expr, const Match& match, std
       }
       return clause + ")";
     }
+    case Match::Kind::kFuzzyName: {
+      // Each word begins a component: ' SMITH JOHN' LIKE '% JO%'.
+      const std::string words = "(' ' || upper(replace(replace(" + expr + ", '^', ' '), '=', ' ')))";
+      std::string clause;
+      for (const auto& word : match.values) {
+        clause += (clause.empty() ? "" : " AND ") + words + " LIKE " + PgBind(values, "% " + PgLikePattern(word) + "%");
+      }
+      return clause;
+    }
   }
   return Fail(ErrorCode::kInvalidInput, fmt::format("'{}' has an unknown kind of match", match.column));
 }

@@ -114,6 +114,16 @@ Result<std::string> Predicate(const std::string& expr, const Match& match, std::
       }
       return clause + ")";
     }
+    case Match::Kind::kFuzzyName: {
+      // Each word begins a component: " SMITH JOHN" GLOB "* JO*".
+      const std::string words = "(' ' || upper(replace(replace(" + expr + ", '^', ' '), '=', ' ')))";
+      std::string clause;
+      for (const auto& word : match.values) {
+        clause += (clause.empty() ? "" : " AND ") + words + " GLOB ?";
+        values.push_back("* " + GlobPattern(word) + "*");
+      }
+      return clause;
+    }
   }
   return Fail(ErrorCode::kInvalidInput, fmt::format("'{}' has an unknown kind of match", match.column));
 }
@@ -132,7 +142,8 @@ bool IsSelective(const Match& match) {
       const auto wildcard = match.values[0].find_first_of("*?");
       return wildcard != 0;  // a literal prefix (or no wildcard at all)
     }
-    case Match::Kind::kRange: return false;
+    case Match::Kind::kRange:
+    case Match::Kind::kFuzzyName: return false;
   }
   return false;
 }
@@ -213,6 +224,17 @@ struct SearchSql {
 
 Result<SearchSql> BuildSearch(const Query& query) {
   DX_TRY(where, BuildWhere(query, query.level));
+  if (query.level == QueryLevel::kStudy) {
+    // The page is chosen first, from indexes alone where the keys allow it (a
+    // patient's studies are indexed in date order); only its rows are then read.
+    // A subquery with LIMIT joined to a table is not flattened by SQLite.
+    std::string sql = std::string("SELECT ") + kPatientColumns + kStudyColumns + " FROM (SELECT s.pk AS page_pk" +
+                      IndexFromClause(QueryLevel::kStudy) + where->sql + OrderClause(QueryLevel::kStudy) +
+                      " LIMIT ? OFFSET ?) page JOIN studies s ON s.pk = page.page_pk JOIN patients p ON p.pk = "
+                      "s.patient_pk" +
+                      OrderClause(QueryLevel::kStudy);
+    return SearchSql{std::move(sql), std::move(where->values)};
+  }
   std::string sql = std::string("SELECT ") + kPatientColumns;
   if (query.level == QueryLevel::kPatient) sql += kPatientCounts;
   if (query.level >= QueryLevel::kStudy) sql += kStudyColumns;

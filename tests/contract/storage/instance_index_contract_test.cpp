@@ -226,6 +226,16 @@ TEST_P(InstanceIndexContract, Wildcards) {
   EXPECT_EQ(Studies({M("patient_name", Match::Kind::kWildcard, {"SMYTHE^[X*"})}), (V{"3.1"}));  // literal '['
 }
 
+TEST_P(InstanceIndexContract, FuzzyNames) {
+  Seed();
+  EXPECT_EQ(Studies({M("patient_name", Match::Kind::kFuzzyName, {"SMITH"})}), (V{"1.1", "1.2"}));
+  EXPECT_EQ(Studies({M("patient_name", Match::Kind::kFuzzyName, {"JOHN", "SM"})}), (V{"1.1", "1.2"}));
+  EXPECT_EQ(Studies({M("patient_name", Match::Kind::kFuzzyName, {"ANN"})}), (V{"2.1"}));  // a given name
+  EXPECT_EQ(Studies({M("patient_name", Match::Kind::kFuzzyName, {"[X"})}), (V{"3.1"}));   // literal '['
+  EXPECT_TRUE(Studies({M("patient_name", Match::Kind::kFuzzyName, {"MITH"})}).empty());   // not inside a word
+  EXPECT_TRUE(Studies({M("patient_name", Match::Kind::kFuzzyName, {"SMITH", "ANN"})}).empty());
+}
+
 TEST_P(InstanceIndexContract, Ranges) {
   Seed();
   EXPECT_EQ(Studies({M("study_date", Match::Kind::kRange, {"20260101", "20260131"})}), (V{"1.1", "1.2"}));

@@ -64,6 +64,25 @@ TEST(Query, BadLevelAndRangeAreErrors) {
   auto q = QueryFromIdentifier(id, false);
   ASSERT_FALSE(q);
   EXPECT_NE(q.error().message.find("study_date"), std::string::npos);
+  auto word = Identifier("STUDY");
+  word.Set(tags::kStudyDate, "DA", "yesterday");
+  auto single = QueryFromIdentifier(word, false);
+  ASSERT_FALSE(single);
+  EXPECT_NE(single.error().message.find("not a valid date: 'yesterday'"), std::string::npos);
+}
+
+TEST(Query, FuzzyNamesSplitIntoUpperCaseWords) {
+  auto id = Identifier("STUDY");
+  id.Set(tags::kPatientName, "PN", "smith^Jo*");
+  id.Set(tags::kPatientId, "LO", "abc*");
+  auto fuzzy = QueryFromIdentifier(id, false, true);
+  ASSERT_TRUE(fuzzy);
+  EXPECT_EQ(Find(*fuzzy, "patient_name")->kind, Match::Kind::kFuzzyName);
+  EXPECT_EQ(Find(*fuzzy, "patient_name")->values, (std::vector<std::string>{"SMITH", "JO"}));
+  EXPECT_EQ(Find(*fuzzy, "patient_id")->kind, Match::Kind::kWildcard);  // not a name
+  auto literal = QueryFromIdentifier(id, false);
+  ASSERT_TRUE(literal);
+  EXPECT_EQ(Find(*literal, "patient_name")->kind, Match::Kind::kWildcard);
 }
 
 TEST(Query, ResponseReturnsRequestedKeysOnly) {
