@@ -72,7 +72,7 @@ Result<IngestOutcome> Ingest::StoreStaged(const std::string& staged_path, const 
   auto record = RecordFromFile(*parsed);
   if (!record) return discard(record.error());
   IngestOutcome outcome{IngestStatus::kStored, record->study_instance_uid, record->sop_instance_uid,
-                        record->sop_class_uid, record->series_instance_uid};
+                        record->sop_class_uid, record->series_instance_uid, record->accession_number};
   if (identified) *identified = outcome;
   if (!expected_sop_instance_uid.empty() && expected_sop_instance_uid != record->sop_instance_uid) {
     return discard({ErrorCode::kInvalidInput, "SOP Instance UID of the data set differs from the request"});
@@ -97,6 +97,7 @@ Result<IngestOutcome> Ingest::StoreStaged(const std::string& staged_path, const 
   }
   switch (inserted->outcome) {
     case storage::InsertOutcome::kInserted:
+      if (observer_) observer_(outcome, calling_ae);
       return outcome;
     case storage::InsertOutcome::kReplaced:
       if (!inserted->previous_blob_key.empty() && inserted->previous_blob_key != key) {

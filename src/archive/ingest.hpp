@@ -6,6 +6,7 @@
 // (and power loss when durable). Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -35,7 +36,11 @@ struct IngestOutcome {
   std::string sop_instance_uid;
   std::string sop_class_uid;
   std::string series_instance_uid;
+  std::string accession_number;
 };
+
+// Told of every object newly stored (not of duplicates), on the storing thread.
+using StoredObserver = std::function<void(const IngestOutcome&, const std::string& calling_ae)>;
 
 class Ingest {
  public:
@@ -57,6 +62,9 @@ class Ingest {
                                     const std::string& expected_study_instance_uid = "",
                                     IngestOutcome* identified = nullptr);
 
+  // Sets the observer (before objects arrive: not synchronised with storing).
+  void SetObserver(StoredObserver observer) { observer_ = std::move(observer); }
+
   // Copies `source_path` into staging and stores it (for `dxhub import`).
   Result<IngestOutcome> ImportFile(const std::string& source_path);
 
@@ -64,6 +72,7 @@ class Ingest {
   IngestOptions options_;
   storage::BlobStore& blobs_;
   GroupCommit group_commit_;
+  StoredObserver observer_;
 };
 
 }  // namespace dx::archive

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include <ctime>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -15,17 +16,22 @@
 #include "fhir/routes.hpp"
 #include "http/cors.hpp"
 #include "hl7/mllp.hpp"
+#include "orders/catalogue.hpp"
+#include "orders/pathway.hpp"
+#include "orders/routes.hpp"
 #include "results/inbox.hpp"
 #include "results/receiver.hpp"
 #include "http/gzip.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "waits/routes.hpp"
 #include "storage/blob/filesystem_blob_store.hpp"
 #include "storage/postgres/postgres_consultation_store.hpp"
 #include "storage/postgres/postgres_index.hpp"
 #include "storage/postgres/postgres_result_store.hpp"
 #include "storage/sqlite/sqlite_consultation_store.hpp"
 #include "storage/sqlite/sqlite_index.hpp"
+#include "storage/sqlite/sqlite_order_store.hpp"
 #include "storage/sqlite/sqlite_result_store.hpp"
 
 namespace dx::server {
@@ -104,6 +110,9 @@ struct Server::Impl {
   std::unique_ptr<results::ResultsReceiver> receiver;
   std::unique_ptr<hl7::MllpServer> mllp;
   std::unique_ptr<cds::hooks::CdsService> cds;
+  std::unique_ptr<storage::OrderStore> orders;
+  std::unique_ptr<orders::Pathway> pathway;
+  std::unique_ptr<orders::TestCatalogue> catalogue;
   http::Router router;
   std::unique_ptr<http::Server> http;
   int dicom_port = 0;
@@ -140,9 +149,23 @@ Result<void> Server::Start() {
   auto audit = audit::FileAuditTrail::Open((std::filesystem::path(c.data_dir) / "audit.log").string(), c.durable);
   if (!audit) return tl::unexpected(audit.error());
   impl_->audit = std::move(*audit);
+  // Requests live in the data folder's SQLite database (a PostgreSQL adapter is to come).
+  auto orders = storage::SqliteOrderStore::Open((std::filesystem::path(c.data_dir) / "index.sqlite").string(),
+                                                c.durable);
+  if (!orders) return tl::unexpected(orders.error());
+  impl_->orders = std::move(*orders);
+  impl_->pathway = std::make_unique<orders::Pathway>(*impl_->orders);
   impl_->ingest = std::make_unique<archive::Ingest>(
       archive::IngestOptions{c.duplicate_policy, c.durable, c.ingest_batch}, *impl_->storage.index,
       *impl_->storage.blobs);
+  // The first image of a booked request marks it performed (matched by accession number).
+  impl_->ingest->SetObserver([pathway = impl_->pathway.get()](const archive::IngestOutcome& stored,
+                                                               const std::string& calling_ae) {
+    if (stored.accession_number.empty()) return;
+    auto moved = pathway->PerformedByAccession(stored.accession_number, std::time(nullptr), "modality:" + calling_ae,
+                                               "study:" + stored.study_instance_uid);
+    if (!moved) Logger("server")->warn("event=perform-by-image-failed reason=\"{}\"", moved.error().message);
+  });
   impl_->handlers =
       std::make_unique<dimse::ArchiveHandlers>(c, *impl_->ingest, *impl_->storage.index, *impl_->storage.blobs,
                                               *impl_->audit);
@@ -174,6 +197,12 @@ Result<void> Server::Start() {
   auto results = OpenConfiguredResults(c);
   if (!results) return tl::unexpected(results.error());
   impl_->results = std::move(*results);
+  auto catalogue = orders::TestCatalogue::Load(c.knowledge_dir, *impl_->knowledge);
+  if (!catalogue) return tl::unexpected(catalogue.error());
+  impl_->catalogue = std::make_unique<orders::TestCatalogue>(std::move(*catalogue));
+  auto now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+  orders::RegisterOrderRoutes(impl_->router, *impl_->orders, *impl_->catalogue, *impl_->audit, now);
+  waits::RegisterWaitsRoutes(impl_->router, *impl_->orders, *impl_->catalogue, *impl_->audit, now);
   fhir::RegisterFhirRoutes(impl_->router, *impl_->results, *impl_->audit);
   results::RegisterInboxRoutes(impl_->router, *impl_->results, *impl_->audit);
   impl_->group_commit = std::make_unique<results::GroupCommit>(*impl_->results);
@@ -212,9 +241,12 @@ void Server::Stop() {
   impl_->handlers.reset();
   impl_->cds.reset();
   impl_->results.reset();
+  impl_->catalogue.reset();
   impl_->consultations.reset();
   impl_->knowledge.reset();
   impl_->ingest.reset();
+  impl_->pathway.reset();
+  impl_->orders.reset();
   impl_->audit.reset();
   impl_->storage = {};
 }
