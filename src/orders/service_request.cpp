@@ -77,8 +77,8 @@ std::string Upper(std::string text) {
 
 std::optional<std::int64_t> ParseInstant(const std::string& text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  std::size_t used = 0;
-  if (text.size() < 10 || std::sscanf(text.c_str(), "%4d-%2d-%2d%zn", &year, &month, &day, &used) != 3 || used != 10) {
+  int used = 0;
+  if (text.size() < 10 || std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3 || used != 10) {
     return std::nullopt;
   }
   long offset = 0;

@@ -1,0 +1,131 @@
+// The SQLite order store: create, read, optimistic update, events, search,
+// booked items, accession uniqueness and the clock scan.
+#include "storage/sqlite/sqlite_order_store.hpp"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+namespace dx::storage {
+namespace {
+
+std::unique_ptr<SqliteOrderStore> OpenFresh(const std::string& name) {
+  const auto folder = std::filesystem::temp_directory_path() / ("dxhub-orders-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  auto store = SqliteOrderStore::Open((folder / "index.sqlite").string(), false);
+  if (!store) throw std::runtime_error(store.error().message);
+  return std::move(*store);
+}
+
+OrderRecord Order(const std::string& id, std::int64_t requested_at) {
+  OrderRecord o;
+  o.id = id;
+  o.nhs_number = "9434765919";
+  o.code = "MR-KNEE";
+  o.modality = "MR";
+  o.test_group = "MRI";
+  o.priority = "routine";
+  o.stage = "requested";
+  o.performer_site = "RXX01";
+  o.requester = "G1";
+  o.requested_at = o.clock_start = requested_at;
+  return o;
+}
+
+TEST(SqliteOrderStore, CreateReadUpdateWithVersions) {
+  auto store = OpenFresh("crud");
+  ASSERT_TRUE(store->Create({Order("a", 100)}, {{"a", "requested", 100, "G1", ""}}));
+  auto read = store->Read("a");
+  ASSERT_TRUE(read && *read);
+  EXPECT_EQ((*read)->version, 1);
+  EXPECT_EQ((*read)->code, "MR-KNEE");
+  EXPECT_FALSE(store->Create({Order("a", 100)}, {}));  // the id exists
+
+  OrderRecord changed = **read;
+  changed.stage = "vetted";
+  changed.vetted_at = 200;
+  auto updated = store->Update(changed, {"a", "vetted", 200, "rad", "{\"protocol\":\"x\"}"});
+  ASSERT_TRUE(updated);
+  EXPECT_TRUE(*updated);
+  auto stale = store->Update(changed, {"a", "vetted", 201, "rad", ""});  // still version 1
+  ASSERT_TRUE(stale);
+  EXPECT_FALSE(*stale);
+  auto again = store->Read("a");
+  EXPECT_EQ((*again)->version, 2);
+  EXPECT_EQ((*again)->stage, "vetted");
+  auto events = store->Events("a");
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].event, "vetted");
+  EXPECT_EQ((*events)[1].detail, "{\"protocol\":\"x\"}");
+  EXPECT_FALSE(*store->Read("missing"));
+}
+
+TEST(SqliteOrderStore, AccessionNumbersAreUnique) {
+  auto store = OpenFresh("accession");
+  auto a = Order("a", 100), b = Order("b", 100);
+  a.accession_number = "DX1";
+  ASSERT_TRUE(store->Create({a}, {}));
+  b.accession_number = "DX1";
+  auto clash = store->Create({b}, {});
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
+  EXPECT_FALSE(*store->Read("b"));  // nothing stored
+  b.accession_number.clear();
+  ASSERT_TRUE(store->Create({b}, {}));
+  auto stored_b = **store->Read("b");
+  stored_b.accession_number = "DX1";
+  EXPECT_FALSE(store->Update(stored_b, {"b", "booked", 1, "x", ""}));
+  EXPECT_EQ((**store->FindByAccession("DX1")).id, "a");
+}
+
+TEST(SqliteOrderStore, SearchBookedAndScan) {
+  auto store = OpenFresh("search");
+  std::vector<OrderRecord> orders;
+  for (int i = 0; i < 10; ++i) {
+    auto o = Order("o" + std::to_string(i), 1000 + i);
+    if (i % 2) o.performer_site = "RYY02";
+    if (i == 3) o.nhs_number = "9000000009";
+    if (i >= 7) {
+      o.stage = "booked";
+      o.booked_site = o.performer_site;
+      o.booked_for = 5000 - i;
+      o.accession_number = "DX" + std::to_string(i);
+    }
+    orders.push_back(o);
+  }
+  ASSERT_TRUE(store->Create(orders, {}));
+  OrderSearch by_patient;
+  by_patient.nhs_number = "9000000009";
+  EXPECT_EQ(store->Search(by_patient)->total, 1);
+  OrderSearch page;
+  page.performer_site = "RXX01";
+  page.count = 2;
+  page.offset = 1;
+  auto found = store->Search(page);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->total, 5);
+  ASSERT_EQ(found->orders.size(), 2u);
+  EXPECT_EQ(found->orders[0].id, "o6");  // newest first: o8, o6, o4...
+  OrderSearch stages;
+  stages.stages = {"booked"};
+  stages.requested_from = 1008;
+  EXPECT_EQ(store->Search(stages)->total, 2);
+  auto booked = store->Booked("", "MR", 0, 0);
+  ASSERT_TRUE(booked);
+  ASSERT_EQ(booked->size(), 3u);
+  EXPECT_EQ((*booked)[0].id, "o9");  // earliest appointment first
+  EXPECT_EQ(store->Booked("RYY02", "", 0, 0)->size(), 2u);
+  EXPECT_EQ(store->Booked("", "CT", 0, 0)->size(), 0u);
+  EXPECT_EQ(store->Booked("", "", 4992, 4993)->size(), 1u);
+  int scanned = 0;
+  ASSERT_TRUE(store->ScanClocks([&](const OrderClock& clock) {
+    ++scanned;
+    EXPECT_EQ(clock.test_group, "MRI");
+  }));
+  EXPECT_EQ(scanned, 10);
+}
+
+}  // namespace
+}  // namespace dx::storage
