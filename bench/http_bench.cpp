@@ -9,9 +9,13 @@
 //                                        (a viewer's requests up to its first frame)
 //   loopback BYTES R                     the floor: a plain TCP stream of BYTES over
 //                                        loopback, in this process, R times: MB/s
+//   post HOST:PORT TARGET FILE N C       N POSTs of FILE's bytes (JSON) over C keep-alive
+//                                        connections at once: requests/s, median and p99 ms
 #include <utility>  // Boost 1.74's asio needs std::exchange declared first
 
 #include <algorithm>
+#include <atomic>
+#include <stdexcept>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -196,6 +200,53 @@ int Loopback(std::size_t bytes, int rounds) {
   return 0;
 }
 
+int Post(const std::string& server, const std::string& target, const std::string& file, int n, int connections) {
+  std::FILE* in = std::fopen(file.c_str(), "rb");
+  if (!in) throw std::runtime_error("cannot read " + file);
+  std::string body;
+  char block[65536];
+  for (std::size_t got; (got = std::fread(block, 1, sizeof block, in)) > 0;) body.append(block, got);
+  std::fclose(in);
+  auto [host, port] = HostPort(server);
+  std::vector<std::vector<double>> per_connection(static_cast<std::size_t>(connections));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  const auto start = Clock::now();
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      asio::io_context io;
+      beast::tcp_stream stream(io);
+      stream.connect(tcp::resolver(io).resolve(host, port));
+      stream.socket().set_option(tcp::no_delay(true));
+      beast::flat_buffer buffer;
+      for (int i = c; i < n; i += connections) {
+        http::request<http::string_body> request{http::verb::post, target, 11};
+        request.set(http::field::host, host);
+        request.set(http::field::content_type, "application/fhir+json");
+        request.body() = body;
+        request.prepare_payload();
+        request.keep_alive(true);
+        const auto sent = Clock::now();
+        http::write(stream, request);
+        http::response<http::string_body> response;
+        http::read(stream, buffer, response);
+        per_connection[static_cast<std::size_t>(c)].push_back(Ms(Clock::now() - sent));
+        if (response.result_int() != 200 && response.result_int() != 201 && failures++ == 0) {
+          std::fprintf(stderr, "%s: HTTP %d %s\n", target.c_str(), response.result_int(), response.body().substr(0, 300).c_str());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> ms;
+  for (const auto& each : per_connection) ms.insert(ms.end(), each.begin(), each.end());
+  std::printf("%.0f requests/s  median %.3f ms  p99 %.3f ms  (%d requests, %d connections, %d failed)\n",
+              static_cast<double>(n) / seconds, Percentile(ms, 0.5), Percentile(ms, 0.99), n, connections,
+              failures.load());
+  return failures ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -207,13 +258,14 @@ int main(int argc, char** argv) {
       return Sequence(argv[2], std::stoi(argv[3]), std::vector<std::string>(argv + 4, argv + argc));
     }
     if (mode == "loopback" && argc >= 4) return Loopback(std::stoull(argv[2]), std::stoi(argv[3]));
+    if (mode == "post" && argc >= 7) return Post(argv[2], argv[3], argv[4], std::stoi(argv[5]), std::stoi(argv[6]));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "%s\n", error.what());
     return 1;
   }
   std::fprintf(stderr,
                "usage: %s latency HOST:PORT TARGET N [ACCEPT] | stream HOST:PORT TARGET R [ACCEPT] |"
-               " sequence HOST:PORT R [ACCEPT|]TARGET... | loopback BYTES R\n",
+               " sequence HOST:PORT R [ACCEPT|]TARGET... | loopback BYTES R | post HOST:PORT TARGET FILE N C\n",
                argv[0]);
   return 2;
 }

@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import random
-import sqlite3
 import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
@@ -20,6 +18,7 @@ from datetime import datetime, timezone
 import pytest
 from pydicom.uid import generate_uid
 
+import orders_history
 from dxtest import dicom_files, dicomgen, read_dataset, storescu
 
 NHS = "https://fhir.nhs.uk/Id/nhs-number"
@@ -198,42 +197,7 @@ def test_malformed_json_and_illegal_changes(server):
 
 
 # --------------------------------------------------------------------------- a generated history
-
-SITES = ["RXA01", "RXB02", "RXC03"]
-TESTS = {"MR-KNEE": "MRI", "MR-LSPINE": "MRI", "CT-HEAD": "CT", "CT-CHEST": "CT", "US-ABDO": "NOUS",
-         "DXA": "DEXA", "ECHO-TTE": "ECHO", "ENDO-OGD": "GASTRO", "XR-CHEST": ""}
-HISTORY_START = int(datetime(2025, 5, 1, tzinfo=timezone.utc).timestamp())
-HISTORY_END = int(datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp())  # 18 months
-
-
-def generate_history(count: int, seed: str) -> list[dict]:
-    rng = random.Random(seed)
-    rows = []
-    for i in range(count):
-        requested = rng.randrange(HISTORY_START, HISTORY_END)
-        code = rng.choice(list(TESTS))
-        row = {"id": f"h{i:07d}", "code": code, "group": TESTS[code], "site": rng.choice(SITES),
-               "priority": rng.choice(["routine", "routine", "urgent", "two-week-wait"]),
-               "requested": requested, "clock_start": requested, "performed": 0, "reported": 0,
-               "acknowledged": 0, "ended": 0, "stage": "requested"}
-        fate = rng.random()
-        if fate < 0.08:
-            row["ended"] = requested + rng.randrange(1, 30) * 86400
-            row["stage"] = "cancelled"
-        elif fate < 0.85:
-            if rng.random() < 0.1:
-                row["clock_start"] = requested + rng.randrange(5, 40) * 86400  # patient-initiated restart
-            row["performed"] = row["clock_start"] + int(rng.expovariate(1 / (30 * 86400)))
-            row["stage"] = "performed"
-            if rng.random() < 0.9:
-                row["reported"] = row["performed"] + int(rng.expovariate(1 / (3 * 86400)))
-                row["stage"] = "reported"
-                if rng.random() < 0.8:
-                    row["acknowledged"] = row["reported"] + int(rng.expovariate(1 / (2 * 86400)))
-                    row["stage"] = "acknowledged"
-        rows.append(row)
-    return rows
-
+# (tests/tools/orders_history.py: 200,000 requests over 18 months, three sites, nine tests)
 
 def expected_waiting(rows: list[dict], census: int) -> dict:
     """Who waits at `census` by (test group, site) and weeks, computed here from the rows."""
@@ -253,14 +217,8 @@ def expected_waiting(rows: list[dict], census: int) -> dict:
 def history(module_dxhub):
     server = module_dxhub()
     server.stop()
-    rows = generate_history(200_000, "dm01-history")
-    with sqlite3.connect(server.data_dir / "index.sqlite") as db:
-        db.executemany(
-            "INSERT INTO orders (id, version, last_updated, nhs_number, code, test_group, priority, stage,"
-            " performer_site, requested_at, clock_start, performed_at, reported_at, acknowledged_at, ended_at)"
-            " VALUES (?, 1, '2026-11-01T00:00:00Z', '9434765919', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r["id"], r["code"], r["group"], r["priority"], r["stage"], r["site"], r["requested"], r["clock_start"],
-              r["performed"], r["reported"], r["acknowledged"], r["ended"]) for r in rows])
+    rows = orders_history.generate(200_000, "dm01-history")
+    orders_history.insert(str(server.data_dir / "index.sqlite"), rows)
     server.start()
     return server, rows
 

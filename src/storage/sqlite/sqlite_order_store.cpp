@@ -56,32 +56,17 @@ OrderRecord OrderFromRow(const Statement& row) {
 
 // Binds every column of kOrderColumns but id, version and last_updated, from parameter `first`.
 void BindOrderValues(Statement& s, const OrderRecord& o, int first) {
+  const std::string* texts[] = {&o.nhs_number,   &o.patient_name, &o.birth_date,     &o.sex,
+                                &o.requester,    &o.practice,     &o.performer_site, &o.code,
+                                &o.code_display, &o.modality,     &o.test_group,     &o.priority,
+                                &o.stage,        &o.accession_number, &o.booked_site};
   int p = first;
-  s.Bind(p++, o.nhs_number)
-      .Bind(p++, o.patient_name)
-      .Bind(p++, o.birth_date)
-      .Bind(p++, o.sex)
-      .Bind(p++, o.requester)
-      .Bind(p++, o.practice)
-      .Bind(p++, o.performer_site)
-      .Bind(p++, o.code)
-      .Bind(p++, o.code_display)
-      .Bind(p++, o.modality)
-      .Bind(p++, o.test_group)
-      .Bind(p++, o.priority)
-      .Bind(p++, o.stage)
-      .Bind(p++, o.accession_number)
-      .Bind(p++, o.booked_site)
-      .Bind(p++, o.booked_for)
-      .Bind(p++, o.requested_at)
-      .Bind(p++, o.clock_start)
-      .Bind(p++, o.vetted_at)
-      .Bind(p++, o.booked_at)
-      .Bind(p++, o.performed_at)
-      .Bind(p++, o.reported_at)
-      .Bind(p++, o.acknowledged_at)
-      .Bind(p++, o.ended_at)
-      .Bind(p++, o.details);
+  for (const std::string* text : texts) s.Bind(p++, *text);
+  for (std::int64_t number : {o.booked_for, o.requested_at, o.clock_start, o.vetted_at, o.booked_at, o.performed_at,
+                              o.reported_at, o.acknowledged_at, o.ended_at}) {
+    s.Bind(p++, number);
+  }
+  s.Bind(p, o.details);
 }
 
 std::string UtcNowIso() {
