@@ -28,6 +28,7 @@
 #include "storage/blob/filesystem_blob_store.hpp"
 #include "storage/postgres/postgres_consultation_store.hpp"
 #include "storage/postgres/postgres_index.hpp"
+#include "storage/postgres/postgres_order_store.hpp"
 #include "storage/postgres/postgres_result_store.hpp"
 #include "storage/sqlite/sqlite_consultation_store.hpp"
 #include "storage/sqlite/sqlite_index.hpp"
@@ -78,6 +79,18 @@ Result<std::unique_ptr<storage::ResultStore>> OpenConfiguredResults(const Config
   auto postgres = storage::PostgresResultStore::Open(config.index, config.durable, {4, ""});
   if (!postgres) return tl::unexpected(postgres.error());
   return std::unique_ptr<storage::ResultStore>(std::move(*postgres));
+}
+
+Result<std::unique_ptr<storage::OrderStore>> OpenConfiguredOrders(const Config& config) {
+  if (config.index == "sqlite") {
+    auto sqlite = storage::SqliteOrderStore::Open((std::filesystem::path(config.data_dir) / "index.sqlite").string(),
+                                                  config.durable);
+    if (!sqlite) return tl::unexpected(sqlite.error());
+    return std::unique_ptr<storage::OrderStore>(std::move(*sqlite));
+  }
+  auto postgres = storage::PostgresOrderStore::Open(config.index, config.durable, {2, ""});
+  if (!postgres) return tl::unexpected(postgres.error());
+  return std::unique_ptr<storage::OrderStore>(std::move(*postgres));
 }
 
 }  // namespace
@@ -149,9 +162,7 @@ Result<void> Server::Start() {
   auto audit = audit::FileAuditTrail::Open((std::filesystem::path(c.data_dir) / "audit.log").string(), c.durable);
   if (!audit) return tl::unexpected(audit.error());
   impl_->audit = std::move(*audit);
-  // Requests live in the data folder's SQLite database (a PostgreSQL adapter is to come).
-  auto orders = storage::SqliteOrderStore::Open((std::filesystem::path(c.data_dir) / "index.sqlite").string(),
-                                                c.durable);
+  auto orders = OpenConfiguredOrders(c);
   if (!orders) return tl::unexpected(orders.error());
   impl_->orders = std::move(*orders);
   impl_->pathway = std::make_unique<orders::Pathway>(*impl_->orders);

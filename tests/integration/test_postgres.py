@@ -183,6 +183,36 @@ def test_a_second_node_shares_the_index(database, archive, module_dxhub):
     assert sum(int(r.NumberOfStudyRelatedInstances) for r in responses) == len(datasets)
 
 
+def test_requests_placed_on_one_node_move_on_another(database, archive, module_dxhub):
+    """Requests and their clock live in the shared database too."""
+    _, url = database
+    server, _ = archive
+    other = module_dxhub("--index", url, ae_title="DXHUB3")
+    request = json.dumps({
+        "resourceType": "ServiceRequest", "status": "active", "intent": "order",
+        "contained": [
+            {"resourceType": "Patient", "id": "p",
+             "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919"}],
+             "name": [{"family": "Okafor", "given": ["Ada"]}]},
+            {"resourceType": "PractitionerRole", "id": "r", "practitioner": {"identifier": {"value": "G7654321"}},
+             "organization": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "A81001"}}}],
+        "code": {"coding": [{"system": "https://fhir.dxhub.org/CodeSystem/investigation", "code": "CT-HEAD"}]},
+        "subject": {"reference": "#p"}, "requester": {"reference": "#r"},
+        "performer": [{"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RXX01"}}]}).encode()
+    placed = urllib.request.Request(f"http://127.0.0.1:{server.http_port}/fhir/ServiceRequest", data=request,
+                                    method="POST", headers={"Content-Type": "application/fhir+json"})
+    with urllib.request.urlopen(placed, timeout=30) as response:
+        assert response.status == 201
+        rid = json.loads(response.read())["id"]
+    vet = urllib.request.Request(f"http://127.0.0.1:{other.http_port}/orders/{rid}/vet", method="POST",
+                                 data=json.dumps({"decision": "accept", "by": "dr.reader"}).encode())
+    with urllib.request.urlopen(vet, timeout=30) as response:
+        assert response.status == 200
+    status, body = get(server, f"/orders/{rid}/clock")
+    assert status == 200 and [e["event"] for e in json.loads(body)["events"]] == ["requested", "vetted"]
+    assert not (server.data_dir / "index.sqlite").exists()
+
+
 def test_restart_keeps_the_index(archive):
     server, datasets = archive
     server.restart()

@@ -1,22 +1,61 @@
-// The SQLite order store: create, read, optimistic update, events, search,
-// booked items, accession uniqueness and the clock scan.
-#include "storage/sqlite/sqlite_order_store.hpp"
-
+// The OrderStore contract, run on SQLite and PostgreSQL: create, read, optimistic
+// update, events, search, booked items, accession uniqueness and the clock scan.
 #include <filesystem>
+#include <functional>
 
 #include <gtest/gtest.h>
+
+#include "postgres_test_server.hpp"
+#include "storage/postgres/postgres_order_store.hpp"
+#include "storage/sqlite/sqlite_order_store.hpp"
 
 namespace dx::storage {
 namespace {
 
-std::unique_ptr<SqliteOrderStore> OpenFresh(const std::string& name) {
-  const auto folder = std::filesystem::temp_directory_path() / ("dxhub-orders-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(folder);
-  std::filesystem::create_directories(folder);
-  auto store = SqliteOrderStore::Open((folder / "index.sqlite").string(), false);
-  if (!store) throw std::runtime_error(store.error().message);
-  return std::move(*store);
+struct OrderBackend {
+  std::string name;
+  std::function<std::unique_ptr<OrderStore>(const std::string& folder)> open;
+  bool postgres = false;
+};
+
+void PrintTo(const OrderBackend& backend, std::ostream* out) { *out << backend.name; }
+
+std::vector<OrderBackend> OrderBackends() {
+  return {{"sqlite",
+           [](const std::string& folder) -> std::unique_ptr<OrderStore> {
+             auto store = SqliteOrderStore::Open(folder + "/index.sqlite", false);
+             EXPECT_TRUE(store) << store.error().message;
+             return store ? std::move(*store) : nullptr;
+           }},
+          {"postgres",
+           [](const std::string& folder) -> std::unique_ptr<OrderStore> {
+             auto store = PostgresOrderStore::Open(pgtest::Conninfo(), false, {2, pgtest::Schema(folder)});
+             EXPECT_TRUE(store) << store.error().message;
+             return store ? std::move(*store) : nullptr;
+           },
+           true}};
 }
+
+class OrderStoreContract : public ::testing::TestWithParam<OrderBackend> {
+ protected:
+  void SetUp() override {
+    folder_ = ::testing::TempDir() + "/order-contract-" + GetParam().name + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(folder_);
+    std::filesystem::create_directories(folder_);
+    if (GetParam().postgres) {
+      DX_REQUIRE_POSTGRES();
+    }
+    store = GetParam().open(folder_);
+    ASSERT_TRUE(store);
+  }
+  void TearDown() override {
+    store.reset();
+    if (GetParam().postgres && !pgtest::Conninfo().empty()) pgtest::DropSchema(folder_);
+  }
+  std::string folder_;
+  std::unique_ptr<OrderStore> store;
+};
 
 OrderRecord Order(const std::string& id, std::int64_t requested_at) {
   OrderRecord o;
@@ -33,8 +72,7 @@ OrderRecord Order(const std::string& id, std::int64_t requested_at) {
   return o;
 }
 
-TEST(SqliteOrderStore, CreateReadUpdateWithVersions) {
-  auto store = OpenFresh("crud");
+TEST_P(OrderStoreContract, CreateReadUpdateWithVersions) {
   ASSERT_TRUE(store->Create({Order("a", 100)}, {{"a", "requested", 100, "G1", ""}}));
   auto read = store->Read("a");
   ASSERT_TRUE(read && *read);
@@ -62,8 +100,7 @@ TEST(SqliteOrderStore, CreateReadUpdateWithVersions) {
   EXPECT_FALSE(*store->Read("missing"));
 }
 
-TEST(SqliteOrderStore, AccessionNumbersAreUnique) {
-  auto store = OpenFresh("accession");
+TEST_P(OrderStoreContract, AccessionNumbersAreUnique) {
   auto a = Order("a", 100), b = Order("b", 100);
   a.accession_number = "DX1";
   ASSERT_TRUE(store->Create({a}, {}));
@@ -80,8 +117,7 @@ TEST(SqliteOrderStore, AccessionNumbersAreUnique) {
   EXPECT_EQ((**store->FindByAccession("DX1")).id, "a");
 }
 
-TEST(SqliteOrderStore, SearchBookedAndScan) {
-  auto store = OpenFresh("search");
+TEST_P(OrderStoreContract, SearchBookedAndScan) {
   std::vector<OrderRecord> orders;
   for (int i = 0; i < 10; ++i) {
     auto o = Order("o" + std::to_string(i), 1000 + i);
@@ -126,6 +162,9 @@ TEST(SqliteOrderStore, SearchBookedAndScan) {
   }));
   EXPECT_EQ(scanned, 10);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, OrderStoreContract, ::testing::ValuesIn(OrderBackends()),
+                         [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace dx::storage

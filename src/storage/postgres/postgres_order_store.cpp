@@ -1,0 +1,248 @@
+#include "storage/postgres/postgres_order_store.hpp"
+
+#include <fmt/format.h>
+
+#include "storage/postgres/connection.hpp"
+#include "storage/postgres/migrations.hpp"
+
+namespace dx::storage {
+
+using postgres::Connection;
+using postgres::Pool;
+using postgres::Rows;
+
+namespace {
+
+constexpr char kPgOrderColumns[] =
+    "id, version, last_updated, nhs_number, patient_name, birth_date, sex, requester, practice, performer_site, code,"
+    " code_display, modality, test_group, priority, stage, accession_number, booked_site, booked_for, requested_at,"
+    " clock_start, vetted_at, booked_at, performed_at, reported_at, acknowledged_at, ended_at, details";
+
+constexpr char kPgNow[] = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
+// "?" placeholders as libpq's numbered ones.
+std::string PgNumbered(const std::string& sql) {
+  std::string out;
+  int n = 0;
+  for (char c : sql) {
+    if (c == '?') {
+      out += "$" + std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+OrderRecord PgOrderFromRow(const Rows& rows, int row) {
+  OrderRecord o;
+  int c = 0;
+  o.id = rows.Text(row, c++);
+  o.version = static_cast<int>(rows.Int(row, c++));
+  o.last_updated = rows.Text(row, c++);
+  for (std::string* text : {&o.nhs_number, &o.patient_name, &o.birth_date, &o.sex, &o.requester, &o.practice,
+                            &o.performer_site, &o.code, &o.code_display, &o.modality, &o.test_group, &o.priority,
+                            &o.stage, &o.accession_number, &o.booked_site}) {
+    *text = rows.Text(row, c++);
+  }
+  for (std::int64_t* number : {&o.booked_for, &o.requested_at, &o.clock_start, &o.vetted_at, &o.booked_at,
+                               &o.performed_at, &o.reported_at, &o.acknowledged_at, &o.ended_at}) {
+    *number = rows.Int(row, c++);
+  }
+  o.details = rows.Text(row, c);
+  return o;
+}
+
+// Every column of kPgOrderColumns but id, version and last_updated, as text parameters.
+std::vector<std::string> PgOrderValues(const OrderRecord& o) {
+  std::vector<std::string> values{o.nhs_number, o.patient_name,   o.birth_date, o.sex,      o.requester,
+                                   o.practice,   o.performer_site, o.code,       o.code_display, o.modality,
+                                   o.test_group, o.priority,       o.stage,      o.accession_number, o.booked_site};
+  for (std::int64_t number : {o.booked_for, o.requested_at, o.clock_start, o.vetted_at, o.booked_at, o.performed_at,
+                              o.reported_at, o.acknowledged_at, o.ended_at}) {
+    values.push_back(std::to_string(number));
+  }
+  values.push_back(o.details);
+  return values;
+}
+
+Result<void> PgInsertEvent(Connection& c, const OrderEvent& event) {
+  DX_TRY(inserted, c.Prepared("INSERT INTO order_events (order_id, event, at, actor, detail) VALUES ($1,$2,$3,$4,$5)",
+                              {event.order_id, event.event, std::to_string(event.at), event.actor, event.detail}));
+  return {};
+}
+
+Result<void> PgCheckAccession(Connection& c, const std::string& accession, const std::string& id) {
+  if (accession.empty()) return {};
+  DX_TRY(owner, c.Prepared("SELECT id FROM orders WHERE accession_number = $1 AND id <> $2", {accession, id}));
+  if (!owner->empty()) return Fail(ErrorCode::kConflict, "the accession number belongs to another request");
+  return {};
+}
+
+}  // namespace
+
+struct PostgresOrderStore::Impl {
+  std::unique_ptr<Pool> pool;
+};
+
+Result<std::unique_ptr<PostgresOrderStore>> PostgresOrderStore::Open(const std::string& conninfo, bool durable,
+                                                                     const PostgresOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  DX_TRY(pool, Pool::Open(conninfo, options.schema, durable, options.connections));
+  impl->pool = std::move(*pool);
+  {
+    DX_TRY(lease, impl->pool->Acquire());
+    if (auto migrated = postgres::ApplyMigrations(**lease, options.schema); !migrated) {
+      return tl::unexpected(migrated.error());
+    }
+  }
+  return std::unique_ptr<PostgresOrderStore>(new PostgresOrderStore(std::move(impl)));
+}
+
+PostgresOrderStore::PostgresOrderStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PostgresOrderStore::~PostgresOrderStore() = default;
+
+Result<void> PostgresOrderStore::Create(const std::vector<OrderRecord>& orders, const std::vector<OrderEvent>& events) {
+  DX_TRY(lease, impl_->pool->Acquire());
+  Connection& c = **lease;
+  return postgres::InTransaction(c, [&]() -> Result<void> {
+    for (const auto& o : orders) {
+      DX_TRY(exists, c.Prepared("SELECT 1 FROM orders WHERE id = $1", {o.id}));
+      if (!exists->empty()) return Fail(ErrorCode::kConflict, fmt::format("request {} exists already", o.id));
+      if (auto unique = PgCheckAccession(c, o.accession_number, o.id); !unique) return unique;
+      std::vector<std::string> params{o.id};
+      auto values = PgOrderValues(o);
+      params.insert(params.end(), values.begin(), values.end());
+      DX_TRY(inserted, c.Prepared(PgNumbered(fmt::format("INSERT INTO orders ({}) VALUES (?,1,{},?,?,?,?,?,?,?,?,?,?,?,?,"
+                                                         "?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                                         kPgOrderColumns, kPgNow)),
+                                  params));
+    }
+    for (const auto& event : events) {
+      if (auto recorded = PgInsertEvent(c, event); !recorded) return recorded;
+    }
+    return {};
+  });
+}
+
+Result<std::optional<OrderRecord>> PostgresOrderStore::Read(const std::string& id) {
+  DX_TRY(lease, impl_->pool->Acquire());
+  DX_TRY(rows, (*lease)->Prepared(fmt::format("SELECT {} FROM orders WHERE id = $1", kPgOrderColumns), {id}));
+  if (rows->empty()) return std::optional<OrderRecord>();
+  return std::optional<OrderRecord>(PgOrderFromRow(*rows, 0));
+}
+
+Result<std::optional<OrderRecord>> PostgresOrderStore::FindByAccession(const std::string& accession_number) {
+  if (accession_number.empty()) return std::optional<OrderRecord>();
+  DX_TRY(lease, impl_->pool->Acquire());
+  DX_TRY(rows, (*lease)->Prepared(fmt::format("SELECT {} FROM orders WHERE accession_number = $1", kPgOrderColumns),
+                                  {accession_number}));
+  if (rows->empty()) return std::optional<OrderRecord>();
+  return std::optional<OrderRecord>(PgOrderFromRow(*rows, 0));
+}
+
+Result<bool> PostgresOrderStore::Update(const OrderRecord& o, const OrderEvent& event) {
+  DX_TRY(lease, impl_->pool->Acquire());
+  Connection& c = **lease;
+  return postgres::InTransaction(c, [&]() -> Result<bool> {
+    if (auto unique = PgCheckAccession(c, o.accession_number, o.id); !unique) return tl::unexpected(unique.error());
+    std::vector<std::string> params = PgOrderValues(o);
+    params.push_back(o.id);
+    params.push_back(std::to_string(o.version));
+    DX_TRY(updated, c.Prepared(PgNumbered(fmt::format(
+                                   "UPDATE orders SET version = version + 1, last_updated = {}, nhs_number = ?,"
+                                   " patient_name = ?, birth_date = ?, sex = ?, requester = ?, practice = ?,"
+                                   " performer_site = ?, code = ?, code_display = ?, modality = ?, test_group = ?,"
+                                   " priority = ?, stage = ?, accession_number = ?, booked_site = ?, booked_for = ?,"
+                                   " requested_at = ?, clock_start = ?, vetted_at = ?, booked_at = ?, performed_at = ?,"
+                                   " reported_at = ?, acknowledged_at = ?, ended_at = ?, details = ?"
+                                   " WHERE id = ? AND version = ? RETURNING version",
+                                   kPgNow)),
+                               params));
+    if (updated->empty()) return false;
+    if (auto recorded = PgInsertEvent(c, event); !recorded) return tl::unexpected(recorded.error());
+    return true;
+  });
+}
+
+Result<std::vector<OrderEvent>> PostgresOrderStore::Events(const std::string& id) {
+  DX_TRY(lease, impl_->pool->Acquire());
+  DX_TRY(rows, (*lease)->Prepared("SELECT order_id, event, at, actor, detail FROM order_events WHERE order_id = $1"
+                                  " ORDER BY pk",
+                                  {id}));
+  std::vector<OrderEvent> events;
+  for (int i = 0; i < rows->size(); ++i) {
+    events.push_back({rows->Text(i, 0), rows->Text(i, 1), rows->Int(i, 2), rows->Text(i, 3), rows->Text(i, 4)});
+  }
+  return events;
+}
+
+Result<OrderPage> PostgresOrderStore::Search(const OrderSearch& search) {
+  std::string where;
+  std::vector<std::string> params;
+  auto add = [&](const std::string& clause, std::vector<std::string> values) {
+    where += (where.empty() ? " WHERE " : " AND ") + clause;
+    params.insert(params.end(), values.begin(), values.end());
+  };
+  if (!search.nhs_number.empty()) add("nhs_number = ?", {search.nhs_number});
+  if (!search.stages.empty()) {
+    std::string in;
+    for (std::size_t i = 0; i < search.stages.size(); ++i) in += i ? ",?" : "?";
+    add("stage IN (" + in + ")", search.stages);
+  }
+  if (!search.requester.empty()) add("requester = ?", {search.requester});
+  if (!search.performer_site.empty()) add("performer_site = ?", {search.performer_site});
+  if (!search.priority.empty()) add("priority = ?", {search.priority});
+  if (search.requested_from) add("requested_at >= ?", {std::to_string(search.requested_from)});
+  if (search.requested_to) add("requested_at < ?", {std::to_string(search.requested_to)});
+  DX_TRY(lease, impl_->pool->Acquire());
+  OrderPage page;
+  DX_TRY(count, (*lease)->Query(PgNumbered("SELECT COUNT(*) FROM orders" + where), params));
+  page.total = static_cast<int>(count->Int(0, 0));
+  auto paged = params;
+  paged.push_back(std::to_string(search.count));
+  paged.push_back(std::to_string(search.offset));
+  DX_TRY(rows, (*lease)->Query(PgNumbered(fmt::format("SELECT {} FROM orders{} ORDER BY requested_at {}, id LIMIT ? OFFSET ?",
+                                                      kPgOrderColumns, where, search.oldest_first ? "ASC" : "DESC")),
+                               paged));
+  for (int i = 0; i < rows->size(); ++i) page.orders.push_back(PgOrderFromRow(*rows, i));
+  return page;
+}
+
+Result<std::vector<OrderRecord>> PostgresOrderStore::Booked(const std::string& site, const std::string& modality,
+                                                            std::int64_t from, std::int64_t to) {
+  DX_TRY(lease, impl_->pool->Acquire());
+  DX_TRY(rows, (*lease)->Prepared(
+                   fmt::format("SELECT {} FROM orders WHERE stage = 'booked' AND ($1 = '' OR booked_site = $1)"
+                               " AND ($2 = '' OR modality = $2) AND ($3::bigint = 0 OR booked_for >= $3::bigint)"
+                               " AND ($4::bigint = 0 OR booked_for < $4::bigint) ORDER BY booked_for, id",
+                               kPgOrderColumns),
+                   {site, modality, std::to_string(from), std::to_string(to)}));
+  std::vector<OrderRecord> orders;
+  for (int i = 0; i < rows->size(); ++i) orders.push_back(PgOrderFromRow(*rows, i));
+  return orders;
+}
+
+Result<void> PostgresOrderStore::ScanClocks(const std::function<void(const OrderClock&)>& visit) {
+  DX_TRY(lease, impl_->pool->Acquire());
+  DX_TRY(rows, (*lease)->Prepared("SELECT test_group, performer_site, priority, stage, requested_at, clock_start,"
+                                  " performed_at, reported_at, acknowledged_at, ended_at FROM orders",
+                                  {}));
+  OrderClock clock;
+  for (int i = 0; i < rows->size(); ++i) {
+    clock.test_group = rows->Text(i, 0);
+    clock.performer_site = rows->Text(i, 1);
+    clock.priority = rows->Text(i, 2);
+    clock.stage = rows->Text(i, 3);
+    clock.requested_at = rows->Int(i, 4);
+    clock.clock_start = rows->Int(i, 5);
+    clock.performed_at = rows->Int(i, 6);
+    clock.reported_at = rows->Int(i, 7);
+    clock.acknowledged_at = rows->Int(i, 8);
+    clock.ended_at = rows->Int(i, 9);
+    visit(clock);
+  }
+  return {};
+}
+
+}  // namespace dx::storage
