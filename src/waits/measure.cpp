@@ -9,11 +9,27 @@
 namespace dx::waits {
 namespace {
 
+// "YYYY-MM" of a Unix time, by civil-date arithmetic (H. Hinnant's days_from_civil
+// inverse): no gmtime or formatting per row, as this runs for every request.
 std::string MonthOf(std::int64_t seconds) {
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1);
+  const std::int64_t days = (seconds >= 0 ? seconds : seconds - 86399) / 86400;
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  std::string text = "0000-00";
+  const std::int64_t y = year;
+  text[0] = static_cast<char>('0' + y / 1000 % 10);
+  text[1] = static_cast<char>('0' + y / 100 % 10);
+  text[2] = static_cast<char>('0' + y / 10 % 10);
+  text[3] = static_cast<char>('0' + y % 10);
+  text[5] = static_cast<char>('0' + month / 10);
+  text[6] = static_cast<char>('0' + month % 10);
+  return text;
 }
 
 void Count(WaitingCount& count, std::int64_t weeks) {
@@ -23,15 +39,16 @@ void Count(WaitingCount& count, std::int64_t weeks) {
   ++count.bands[std::min<std::int64_t>(weeks, kWeekBands - 1)];
 }
 
-// Nearest-rank percentiles of `days` (sorted in place).
+// Nearest-rank percentiles of `days` (reordered in place: partial selection, not a sort).
 Percentiles Of(std::vector<float>& days) {
   Percentiles p;
   p.count = static_cast<std::int64_t>(days.size());
   if (days.empty()) return p;
-  std::sort(days.begin(), days.end());
   auto rank = [&](double q) {
-    const auto index = static_cast<std::size_t>(std::ceil(q * static_cast<double>(days.size()))) - 1;
-    return static_cast<double>(days[std::min(index, days.size() - 1)]);
+    const auto index = std::min(static_cast<std::size_t>(std::ceil(q * static_cast<double>(days.size()))) - 1,
+                                days.size() - 1);
+    std::nth_element(days.begin(), days.begin() + static_cast<std::ptrdiff_t>(index), days.end());
+    return static_cast<double>(days[index]);
   };
   p.p50 = rank(0.50);
   p.p90 = rank(0.90);
