@@ -100,8 +100,7 @@ void RegisterOrderRoutes(http::Router& router, storage::OrderStore& store, const
                          audit::AuditTrail& audit, Clock clock) {
   auto pathway = std::make_shared<Pathway>(store);
 
-  router.Add("POST", kRoot, [&store, &catalogue, &audit, clock, pathway](const http::Request& request) {
-    (void)store;
+  router.Add("POST", kRoot, [&catalogue, &audit, clock, pathway](const http::Request& request) {
     const json body = json::parse(request.body, nullptr, false);
     if (body.is_discarded()) return fhir::Outcome(400, "invalid", "the body is not JSON");
     RequestProblem problem;
@@ -244,7 +243,6 @@ void RegisterOrderRoutes(http::Router& router, storage::OrderStore& store, const
   });
 
   router.Add("POST", "/orders/{id}/{action}", [&store, &catalogue, &audit, clock, pathway](const http::Request& request) {
-    (void)store;
     const std::string& id = request.params.at("id");
     const std::string action = Lower(request.params.at("action"));
     const json body = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);

@@ -22,11 +22,10 @@ std::string MonthOf(std::int64_t seconds) {
   const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
   const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   std::string text = "0000-00";
-  const std::int64_t y = year;
-  text[0] = static_cast<char>('0' + y / 1000 % 10);
-  text[1] = static_cast<char>('0' + y / 100 % 10);
-  text[2] = static_cast<char>('0' + y / 10 % 10);
-  text[3] = static_cast<char>('0' + y % 10);
+  text[0] = static_cast<char>('0' + year / 1000 % 10);
+  text[1] = static_cast<char>('0' + year / 100 % 10);
+  text[2] = static_cast<char>('0' + year / 10 % 10);
+  text[3] = static_cast<char>('0' + year % 10);
   text[5] = static_cast<char>('0' + month / 10);
   text[6] = static_cast<char>('0' + month % 10);
   return text;

@@ -220,6 +220,19 @@ void Pool::Release(std::unique_ptr<Connection> connection) {
   ready_.notify_one();
 }
 
+std::string NumberedPlaceholders(const std::string& sql) {
+  std::string out;
+  int n = 0;
+  for (char c : sql) {
+    if (c == '?') {
+      out += "$" + std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 bool IsRetryable(const std::string& sqlstate, bool unique_violation_too) {
   return sqlstate == "40001" || sqlstate == "40P01" || (unique_violation_too && sqlstate == "23505");
 }

@@ -134,6 +134,12 @@ class Pool {
   std::vector<std::unique_ptr<Connection>> idle_;
 };
 
+// SQL with "?" placeholders rewritten as libpq's numbered ones ($1, $2, ...).
+std::string NumberedPlaceholders(const std::string& sql);
+
+// The current UTC time as ISO 8601 text ("2026-11-23T09:00:00Z"), in SQL.
+inline constexpr char kUtcNowSql[] = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
 // SQLSTATEs after which running the whole transaction again can succeed.
 bool IsRetryable(const std::string& sqlstate, bool unique_violation_too);
 

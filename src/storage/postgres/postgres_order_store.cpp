@@ -18,22 +18,6 @@ constexpr char kPgOrderColumns[] =
     " code_display, modality, test_group, priority, stage, accession_number, booked_site, booked_for, requested_at,"
     " clock_start, vetted_at, booked_at, performed_at, reported_at, acknowledged_at, ended_at, details";
 
-constexpr char kPgNow[] = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
-
-// "?" placeholders as libpq's numbered ones.
-std::string PgNumbered(const std::string& sql) {
-  std::string out;
-  int n = 0;
-  for (char c : sql) {
-    if (c == '?') {
-      out += "$" + std::to_string(++n);
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 OrderRecord PgOrderFromRow(const Rows& rows, int row) {
   OrderRecord o;
   int c = 0;
@@ -113,9 +97,9 @@ Result<void> PostgresOrderStore::Create(const std::vector<OrderRecord>& orders, 
       std::vector<std::string> params{o.id};
       auto values = PgOrderValues(o);
       params.insert(params.end(), values.begin(), values.end());
-      DX_TRY(inserted, c.Prepared(PgNumbered(fmt::format("INSERT INTO orders ({}) VALUES (?,1,{},?,?,?,?,?,?,?,?,?,?,?,?,"
+      DX_TRY(inserted, c.Prepared(postgres::NumberedPlaceholders(fmt::format("INSERT INTO orders ({}) VALUES (?,1,{},?,?,?,?,?,?,?,?,?,?,?,?,"
                                                          "?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                                         kPgOrderColumns, kPgNow)),
+                                                         kPgOrderColumns, postgres::kUtcNowSql)),
                                   params));
     }
     for (const auto& event : events) {
@@ -149,7 +133,7 @@ Result<bool> PostgresOrderStore::Update(const OrderRecord& o, const OrderEvent& 
     std::vector<std::string> params = PgOrderValues(o);
     params.push_back(o.id);
     params.push_back(std::to_string(o.version));
-    DX_TRY(updated, c.Prepared(PgNumbered(fmt::format(
+    DX_TRY(updated, c.Prepared(postgres::NumberedPlaceholders(fmt::format(
                                    "UPDATE orders SET version = version + 1, last_updated = {}, nhs_number = ?,"
                                    " patient_name = ?, birth_date = ?, sex = ?, requester = ?, practice = ?,"
                                    " performer_site = ?, code = ?, code_display = ?, modality = ?, test_group = ?,"
@@ -157,7 +141,7 @@ Result<bool> PostgresOrderStore::Update(const OrderRecord& o, const OrderEvent& 
                                    " requested_at = ?, clock_start = ?, vetted_at = ?, booked_at = ?, performed_at = ?,"
                                    " reported_at = ?, acknowledged_at = ?, ended_at = ?, details = ?"
                                    " WHERE id = ? AND version = ? RETURNING version",
-                                   kPgNow)),
+                                   postgres::kUtcNowSql)),
                                params));
     if (updated->empty()) return false;
     if (auto recorded = PgInsertEvent(c, event); !recorded) return tl::unexpected(recorded.error());
@@ -197,12 +181,12 @@ Result<OrderPage> PostgresOrderStore::Search(const OrderSearch& search) {
   if (search.requested_to) add("requested_at < ?", {std::to_string(search.requested_to)});
   DX_TRY(lease, impl_->pool->Acquire());
   OrderPage page;
-  DX_TRY(count, (*lease)->Query(PgNumbered("SELECT COUNT(*) FROM orders" + where), params));
+  DX_TRY(count, (*lease)->Query(postgres::NumberedPlaceholders("SELECT COUNT(*) FROM orders" + where), params));
   page.total = static_cast<int>(count->Int(0, 0));
   auto paged = params;
   paged.push_back(std::to_string(search.count));
   paged.push_back(std::to_string(search.offset));
-  DX_TRY(rows, (*lease)->Query(PgNumbered(fmt::format("SELECT {} FROM orders{} ORDER BY requested_at {}, id LIMIT ? OFFSET ?",
+  DX_TRY(rows, (*lease)->Query(postgres::NumberedPlaceholders(fmt::format("SELECT {} FROM orders{} ORDER BY requested_at {}, id LIMIT ? OFFSET ?",
                                                       kPgOrderColumns, where, search.oldest_first ? "ASC" : "DESC")),
                                paged));
   for (int i = 0; i < rows->size(); ++i) page.orders.push_back(PgOrderFromRow(*rows, i));

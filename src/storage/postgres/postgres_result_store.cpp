@@ -42,22 +42,6 @@ StoredResource PgResourceFromRow(const Rows& rows, int row) {
   return stored;
 }
 
-// "?" placeholders (result_search_sql.hpp) as libpq's numbered ones.
-std::string Numbered(const std::string& sql) {
-  std::string out;
-  int n = 0;
-  for (char c : sql) {
-    if (c == '?') {
-      out += "$" + std::to_string(++n);
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-constexpr char kNow[] = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
-
 }  // namespace
 
 struct PostgresResultStore::Impl {
@@ -132,7 +116,7 @@ Result<std::vector<StoreOutcome>> PostgresResultStore::StoreMessages(const std::
                                   " json = excluded.json, code_value = excluded.code_value,"
                                   " actions_before = excluded.actions_before"
                                   " RETURNING version, last_updated",
-                                  kNow),
+                                  postgres::kUtcNowSql),
                               {r.type, r.id, r.nhs_number, r.status, r.category, r.code, r.effective, r.report_id,
                                r.practice, r.abnormal ? "1" : "0", r.urgent ? "1" : "0", message_pk, r.json,
                                r.code.substr(r.code.rfind('|') + 1)}));
@@ -141,7 +125,7 @@ Result<std::vector<StoreOutcome>> PostgresResultStore::StoreMessages(const std::
               DX_TRY(raised, c.Prepared(fmt::format("INSERT INTO notifications (report_id, practice, nhs_number,"
                                                     " raised_at, reason, actions_before) VALUES ($1, $2, $3, {}, $4,"
                                                     " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))",
-                                                    kNow),
+                                                    postgres::kUtcNowSql),
                                         {r.id, r.practice, r.nhs_number,
                                          version != "1" ? "corrected result with a critical value"
                                                         : "result with a critical value"}));
@@ -199,10 +183,10 @@ Result<SearchPage> PostgresResultStore::Search(const ResourceSearch& search) {
   DX_TRY(lease, impl_->pool->Acquire());
   Connection& c = **lease;
   SearchPage page;
-  DX_TRY(count, c.Prepared(Numbered("SELECT COUNT(*) FROM fhir_resources" + sql.where), sql.params));
+  DX_TRY(count, c.Prepared(postgres::NumberedPlaceholders("SELECT COUNT(*) FROM fhir_resources" + sql.where), sql.params));
   page.total = count->Int(0, 0);
   if (search.count <= 0 || search.offset >= page.total) return page;
-  DX_TRY(rows, c.Prepared(Numbered(fmt::format("SELECT {} FROM fhir_resources{}{} LIMIT {} OFFSET {}",
+  DX_TRY(rows, c.Prepared(postgres::NumberedPlaceholders(fmt::format("SELECT {} FROM fhir_resources{}{} LIMIT {} OFFSET {}",
                                                kPgResourceColumns, sql.where, sql.order, search.count,
                                                search.offset)),
                           sql.params));

@@ -1,5 +1,8 @@
 #include "storage/sqlite/connection.hpp"
 
+#include <chrono>
+
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 namespace dx::storage::sqlite {
@@ -75,6 +78,11 @@ Result<void> Connection::Execute(const std::string& sql) {
     return Fail(ErrorCode::kStorage, fmt::format("index statement failed: {}", message));
   }
   return {};
+}
+
+std::string UtcNow() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(
+                                                  std::chrono::system_clock::now())));
 }
 
 }  // namespace dx::storage::sqlite

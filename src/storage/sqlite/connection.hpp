@@ -84,6 +84,9 @@ class Connection {
 };
 
 // Runs `body()` inside BEGIN IMMEDIATE … COMMIT on `c`, rolling back when it fails.
+// The current UTC time as ISO 8601 text ("2026-11-23T09:00:00Z").
+std::string UtcNow();
+
 template <typename Body>
 auto InTransaction(Connection& c, Body body) -> decltype(body()) {
   if (auto begun = c.Execute("BEGIN IMMEDIATE"); !begun) return tl::unexpected(begun.error());

@@ -1,8 +1,6 @@
 #include "storage/sqlite/sqlite_order_store.hpp"
 
-#include <chrono>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "storage/sqlite/connection.hpp"
@@ -69,11 +67,6 @@ void BindOrderValues(Statement& s, const OrderRecord& o, int first) {
   s.Bind(p, o.details);
 }
 
-std::string UtcNowIso() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(
-                                                  std::chrono::system_clock::now())));
-}
-
 Result<void> InsertEvent(Connection& c, const OrderEvent& event) {
   DX_TRY(insert, c.Prepare("INSERT INTO order_events (order_id, event, at, actor, detail) VALUES (?,?,?,?,?)"));
   insert->Bind(1, event.order_id).Bind(2, event.event).Bind(3, event.at).Bind(4, event.actor).Bind(5, event.detail);
@@ -104,7 +97,7 @@ SqliteOrderStore::~SqliteOrderStore() = default;
 Result<void> SqliteOrderStore::Create(const std::vector<OrderRecord>& orders, const std::vector<OrderEvent>& events) {
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
-  const std::string now = UtcNowIso();
+  const std::string now = sqlite::UtcNow();
   return sqlite::InTransaction(c, [&]() -> Result<void> {
     for (const auto& o : orders) {
       {
@@ -150,7 +143,7 @@ Result<std::optional<OrderRecord>> SqliteOrderStore::FindByAccession(const std::
 Result<bool> SqliteOrderStore::Update(const OrderRecord& o, const OrderEvent& event) {
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
-  const std::string now = UtcNowIso();
+  const std::string now = sqlite::UtcNow();
   return sqlite::InTransaction(c, [&]() -> Result<bool> {
     if (auto unique = CheckAccession(c, o.accession_number, o.id); !unique) return tl::unexpected(unique.error());
     DX_TRY(update, c.Prepare(

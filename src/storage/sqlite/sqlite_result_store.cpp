@@ -1,8 +1,6 @@
 #include "storage/sqlite/sqlite_result_store.hpp"
 
-#include <chrono>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "storage/api/result_search_sql.hpp"
@@ -42,11 +40,6 @@ StoredResource ResourceFromRow(const sqlite::Statement& row, int first = 0) {
   stored.version = static_cast<int>(row.Int(first + 12));
   stored.last_updated = row.Text(first + 13);
   return stored;
-}
-
-std::string UtcNow() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(
-                                                  std::chrono::system_clock::now())));
 }
 
 // Writes each resource as its next version (with its history row and, for an urgent
@@ -126,7 +119,7 @@ Result<std::optional<std::string>> SqliteResultStore::FindAck(const std::string&
 Result<std::vector<StoreOutcome>> SqliteResultStore::StoreMessages(const std::vector<IncomingMessage>& messages) {
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
-  const std::string now = UtcNow();
+  const std::string now = sqlite::UtcNow();
   return sqlite::InTransaction(c, [&]() -> Result<std::vector<StoreOutcome>> {
     std::vector<StoreOutcome> outcomes;
     for (const auto& [message, ack, resources] : messages) {
