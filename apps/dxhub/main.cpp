@@ -35,6 +35,15 @@ int main(int argc, char** argv) {
   cds->add_option("--history", history, "a history item");
   cds->add_option("--requested", requested, "the test the requester has in mind");
 
+  auto* mpps = app.add_subcommand("mpps", "report a performed procedure step to a DICOM peer (N-CREATE or N-SET)");
+  dx::server::MppsRequest mpps_request;
+  mpps->add_option("action", mpps_request.action, "create or set")->required()->check(CLI::IsMember({"create", "set"}));
+  mpps->add_option("--peer", mpps_request.peer, "the peer as AE@host:port")->required();
+  mpps->add_option("--calling-ae", mpps_request.calling_ae, "our AE title");
+  mpps->add_option("--uid", mpps_request.uid, "the step's SOP Instance UID (create: the peer chooses when absent)");
+  mpps->add_option("-k,--key", mpps_request.keys, "an attribute as findscu's -k: Name=value, (gggg,eeee)=value, "
+                   "Sequence[0].Name=value");
+
   CLI11_PARSE(app, argc, argv);
   auto config = config_builder.Finish();
   if (!config) {
@@ -45,6 +54,7 @@ int main(int argc, char** argv) {
   if (*serve) return dx::server::RunServe(*config);
   if (*import) return dx::server::RunImport(*config, import_paths, import_threads);
   if (*status) return dx::server::RunStatus(*config);
+  if (*mpps) return dx::server::RunMpps(mpps_request);
   if (*cds) {
     std::string case_json;
     if (!case_file.empty()) {

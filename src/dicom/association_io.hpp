@@ -19,7 +19,7 @@
 namespace dx::dicom::detail {
 
 Attributes ToAttributes(DcmDataset& dataset);
-// A new data set (caller owns) holding `attributes`; sequences become empty sequences.
+// A new data set (caller owns) holding `attributes`, sequences with their items.
 DcmDataset* ToDataset(const Attributes& attributes);
 // A new status-detail data set carrying Error Comment (0000,0902).
 DcmDataset* ErrorDetail(const std::string& comment);

@@ -33,9 +33,24 @@ void Attributes::Set(Tag tag, std::string_view vr, std::string value) {
   if (it != elements_.end() && it->tag == tag) {
     it->vr = std::string(vr);
     it->value = std::move(value);
+    it->items.clear();
     return;
   }
-  elements_.insert(it, Element{tag, std::string(vr), std::move(value)});
+  elements_.insert(it, Element{tag, std::string(vr), std::move(value), {}});
+}
+
+void Attributes::SetSequence(Tag tag, std::vector<Attributes> items) {
+  Set(tag, "SQ", "");
+  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
+                             [](const Element& e, Tag t) { return e.tag < t; });
+  it->items = std::move(items);
+}
+
+const std::vector<Attributes>* Attributes::Items(Tag tag) const {
+  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
+                             [](const Element& e, Tag t) { return e.tag < t; });
+  if (it == elements_.end() || !(it->tag == tag) || it->vr != "SQ") return nullptr;
+  return &it->items;
 }
 
 void Attributes::Erase(Tag tag) {

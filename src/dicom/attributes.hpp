@@ -1,6 +1,7 @@
-// A flat, DCMTK-free view of the top-level attributes of a data set: what the
-// services above dicom/ need for query identifiers and indexing. Sequences are
-// carried as tags with an empty value. A value type; not synchronised.
+// A DCMTK-free view of the attributes of a data set: what the services above
+// dicom/ need for query identifiers, indexing, worklist items and procedure
+// steps. A sequence is an element of VR SQ whose items are nested Attributes.
+// A value type; not synchronised.
 #pragma once
 
 #include <cstdint>
@@ -24,10 +25,13 @@ std::string ToString(Tag tag);  // "0010,0020"
 // The values of a multi-valued string ("CT\\MR" → {"CT", "MR"}); one empty value for "".
 std::vector<std::string> SplitValues(std::string_view value);
 
+class Attributes;
+
 struct Element {
   Tag tag;
   std::string vr;     // two letters, e.g. "PN"
-  std::string value;  // string form, multiple values joined by '\'
+  std::string value;  // string form, multiple values joined by '\'; "" for a sequence
+  std::vector<Attributes> items;  // a sequence's items (VR SQ)
 };
 
 class Attributes {
@@ -39,6 +43,10 @@ class Attributes {
   // Sets or replaces; keeps elements in tag order.
   void Set(Tag tag, std::string_view vr, std::string value);
   void Erase(Tag tag);
+  // Sets or replaces a sequence (VR SQ) with `items`.
+  void SetSequence(Tag tag, std::vector<Attributes> items);
+  // The items of sequence `tag`; nullptr when absent (present but empty gives an empty vector).
+  const std::vector<Attributes>* Items(Tag tag) const;
   const std::vector<Element>& elements() const { return elements_; }
 
  private:

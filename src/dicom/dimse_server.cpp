@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "core/logging.hpp"
+#include "core/uid.hpp"
 #include "dicom/association_io.hpp"
 #include "dicom/store_sender.hpp"
 
@@ -40,12 +41,21 @@ const char* const kQueryRetrieveClasses[] = {
     UID_MOVEStudyRootQueryRetrieveInformationModel,
     UID_GETPatientRootQueryRetrieveInformationModel,
     UID_GETStudyRootQueryRetrieveInformationModel,
-    UID_FINDModalityWorklistInformationModel,
 };
 
-bool IsServiceClass(const char* uid) {
+const char* const kScheduleClasses[] = {
+    UID_FINDModalityWorklistInformationModel,
+    UID_ModalityPerformedProcedureStepSOPClass,
+};
+
+bool IsServiceClass(const char* uid, bool schedule) {
   for (const char* known : kQueryRetrieveClasses) {
     if (std::strcmp(uid, known) == 0) return true;
+  }
+  if (schedule) {
+    for (const char* known : kScheduleClasses) {
+      if (std::strcmp(uid, known) == 0) return true;
+    }
   }
   return false;
 }
@@ -129,9 +139,10 @@ int BoundPort(T_ASC_Network* network) {
 }  // namespace
 
 struct DimseServer::Impl {
-  Impl(DimseServerOptions o, DimseHandlers& h) : options(std::move(o)), handlers(h) {}
+  Impl(DimseServerOptions o, DimseHandlers& h, ScheduleHandlers* s) : options(std::move(o)), handlers(h), schedule(s) {}
   DimseServerOptions options;
   DimseHandlers& handlers;
+  ScheduleHandlers* schedule;
   std::shared_ptr<spdlog::logger> log = Logger("dimse");
   T_ASC_Network* network = nullptr;
   std::thread acceptor;
@@ -152,10 +163,12 @@ struct DimseServer::Impl {
                          T_DIMSE_C_MoveRQ& request, const AssociationInfo& info);
   OFCondition HandleGet(T_ASC_Association* association, T_ASC_PresentationContextID context,
                         T_DIMSE_C_GetRQ& request, const AssociationInfo& info);
+  OFCondition HandleProcedureStep(T_ASC_Association* association, T_ASC_PresentationContextID context,
+                                  T_DIMSE_Message& request, const AssociationInfo& info);
 };
 
-DimseServer::DimseServer(DimseServerOptions options, DimseHandlers& handlers)
-    : impl_(std::make_unique<Impl>(std::move(options), handlers)) {}
+DimseServer::DimseServer(DimseServerOptions options, DimseHandlers& handlers, ScheduleHandlers* schedule)
+    : impl_(std::make_unique<Impl>(std::move(options), handlers, schedule)) {}
 
 DimseServer::~DimseServer() { Stop(); }
 
@@ -245,7 +258,7 @@ bool DimseServer::Impl::Negotiate(T_ASC_Association* association, AssociationInf
   for (int i = 0; i < count; ++i) {
     T_ASC_PresentationContext context;
     ASC_getPresentationContext(association->params, i, &context);
-    const bool service = IsServiceClass(context.abstractSyntax);
+    const bool service = IsServiceClass(context.abstractSyntax, schedule != nullptr);
     const bool storage = !service && dcmIsaStorageSOPClassUID(context.abstractSyntax, ESSC_All);
     if (!service && !storage) {
       ASC_refusePresentationContext(association->params, context.presentationContextID,
@@ -305,6 +318,10 @@ void DimseServer::Impl::Serve(T_ASC_Association* association, std::uint64_t id) 
           break;
         case DIMSE_C_GET_RQ:
           cond = HandleGet(association, context, message.msg.CGetRQ, info);
+          break;
+        case DIMSE_N_CREATE_RQ:
+        case DIMSE_N_SET_RQ:
+          cond = HandleProcedureStep(association, context, message, info);
           break;
         case DIMSE_C_CANCEL_RQ:
           break;  // a cancel after the operation ended needs no answer
@@ -378,6 +395,7 @@ namespace {
 
 struct FindContext {
   DimseHandlers* handlers;
+  ScheduleHandlers* schedule;
   const AssociationInfo* info;
   std::vector<Attributes> matches;
   std::size_t next = 0;
@@ -396,8 +414,10 @@ void FindCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
       *status_detail = ErrorDetail("C-FIND request has no identifier");
       return;
     }
-    auto found = context->handlers->Find(*context->info, ModelOf(request->AffectedSOPClassUID),
-                                         ToAttributes(*identifier));
+    const QueryModel model = ModelOf(request->AffectedSOPClassUID);
+    auto found = model == QueryModel::kModalityWorklist
+                     ? context->schedule->FindWorklist(*context->info, ToAttributes(*identifier))
+                     : context->handlers->Find(*context->info, model, ToAttributes(*identifier));
     if (!found) {
       response->DimseStatus = found.error().code == ErrorCode::kInvalidInput ? status::kIdentifierDoesNotMatchClass
                                                                              : status::kCannotUnderstand;
@@ -418,7 +438,7 @@ void FindCallback(void* data, OFBool cancelled, T_DIMSE_C_FindRQ* request, DcmDa
 
 OFCondition DimseServer::Impl::HandleFind(T_ASC_Association* association, T_ASC_PresentationContextID context,
                                           T_DIMSE_C_FindRQ& request, const AssociationInfo& info) {
-  FindContext find{&handlers, &info, {}, 0};
+  FindContext find{&handlers, schedule, &info, {}, 0};
   return DIMSE_findProvider(association, context, &request, FindCallback, &find, DIMSE_NONBLOCKING,
                             options.network_timeout_seconds);
 }
@@ -572,6 +592,74 @@ OFCondition DimseServer::Impl::HandleGet(T_ASC_Association* association, T_ASC_P
   retrieve.requesting = association;
   return DIMSE_getProvider(association, context, &request, GetCallback, &retrieve, DIMSE_NONBLOCKING,
                            options.network_timeout_seconds);
+}
+
+// ---- N-CREATE and N-SET of a Modality Performed Procedure Step (PS3.4 F.7) --
+
+OFCondition DimseServer::Impl::HandleProcedureStep(T_ASC_Association* association, T_ASC_PresentationContextID context,
+                                                   T_DIMSE_Message& request, const AssociationInfo& info) {
+  const bool create = request.CommandField == DIMSE_N_CREATE_RQ;
+  const T_DIMSE_DataSetType data_type = create ? request.msg.NCreateRQ.DataSetType : request.msg.NSetRQ.DataSetType;
+  std::unique_ptr<DcmDataset> received;
+  if (data_type != DIMSE_DATASET_NULL) {
+    DcmDataset* dataset = nullptr;
+    OFCondition cond = DIMSE_receiveDataSetInMemory(association, DIMSE_BLOCKING, options.network_timeout_seconds,
+                                                    &context, &dataset, nullptr, nullptr);
+    if (cond.bad()) return cond;
+    received.reset(dataset);
+  }
+  const Attributes attributes = received ? ToAttributes(*received) : Attributes{};
+  const char* sop_class = create ? request.msg.NCreateRQ.AffectedSOPClassUID : request.msg.NSetRQ.RequestedSOPClassUID;
+  // Answers for a class other than MPPS, e.g. an N-SET sent on a storage context.
+  const bool supported = schedule && std::strcmp(sop_class, UID_ModalityPerformedProcedureStepSOPClass) == 0;
+  auto step = [&](auto&& call) {
+    return supported ? call()
+                     : ProcedureStepResponse{status::kSopClassNotSupported,
+                                             "only Modality Performed Procedure Step instances are created or set", {}};
+  };
+
+  T_DIMSE_Message response{};
+  ProcedureStepResponse answer;
+  std::string uid;
+  if (create) {
+    const T_DIMSE_N_CreateRQ& rq = request.msg.NCreateRQ;
+    // The requestor may leave the instance UID to the provider (PS3.7 10.1.5.1.4).
+    uid = (rq.opts & O_NCREATE_AFFECTEDSOPINSTANCEUID) && rq.AffectedSOPInstanceUID[0] != '\0'
+              ? rq.AffectedSOPInstanceUID
+              : GenerateUid();
+    answer = step([&] { return schedule->CreateProcedureStep(info, uid, attributes); });
+    T_DIMSE_N_CreateRSP& rsp = response.msg.NCreateRSP;
+    response.CommandField = DIMSE_N_CREATE_RSP;
+    rsp.MessageIDBeingRespondedTo = rq.MessageID;
+    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.AffectedSOPClassUID, sizeof rsp.AffectedSOPClassUID);
+    OFStandard::strlcpy(rsp.AffectedSOPInstanceUID, uid.c_str(), sizeof rsp.AffectedSOPInstanceUID);
+    rsp.DimseStatus = answer.status;
+    rsp.opts = O_NCREATE_AFFECTEDSOPCLASSUID | O_NCREATE_AFFECTEDSOPINSTANCEUID;
+  } else {
+    const T_DIMSE_N_SetRQ& rq = request.msg.NSetRQ;
+    uid = rq.RequestedSOPInstanceUID;
+    answer = step([&] {
+      return received ? schedule->SetProcedureStep(info, uid, attributes)
+                      : ProcedureStepResponse{status::kMissingAttribute, "N-SET carries no modification list", {}};
+    });
+    T_DIMSE_N_SetRSP& rsp = response.msg.NSetRSP;
+    response.CommandField = DIMSE_N_SET_RSP;
+    rsp.MessageIDBeingRespondedTo = rq.MessageID;
+    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.RequestedSOPClassUID, sizeof rsp.AffectedSOPClassUID);
+    OFStandard::strlcpy(rsp.AffectedSOPInstanceUID, uid.c_str(), sizeof rsp.AffectedSOPInstanceUID);
+    rsp.DimseStatus = answer.status;
+    rsp.opts = O_NSET_AFFECTEDSOPCLASSUID | O_NSET_AFFECTEDSOPINSTANCEUID;
+  }
+  std::unique_ptr<DcmDataset> data;
+  if (answer.status == status::kSuccess && !answer.attributes.elements().empty()) data.reset(ToDataset(answer.attributes));
+  std::unique_ptr<DcmDataset> detail;
+  if (answer.status != status::kSuccess && !answer.error_comment.empty()) detail.reset(ErrorDetail(answer.error_comment));
+  if (create) {
+    response.msg.NCreateRSP.DataSetType = data ? DIMSE_DATASET_PRESENT : DIMSE_DATASET_NULL;
+  } else {
+    response.msg.NSetRSP.DataSetType = data ? DIMSE_DATASET_PRESENT : DIMSE_DATASET_NULL;
+  }
+  return DIMSE_sendMessageUsingMemoryData(association, context, &response, detail.get(), data.get(), nullptr, nullptr);
 }
 
 }  // namespace dx::dicom

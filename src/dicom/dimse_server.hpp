@@ -36,6 +36,13 @@ inline constexpr std::uint16_t kIdentifierDoesNotMatchClass = 0xA900;
 inline constexpr std::uint16_t kCannotUnderstand = 0xC000;
 inline constexpr std::uint16_t kProcessingFailure = 0x0110;
 inline constexpr std::uint16_t kSubOperationsFailed = 0xA702;  // C-MOVE/C-GET: none succeeded
+// N-CREATE and N-SET (PS3.7 C.4).
+inline constexpr std::uint16_t kInvalidAttributeValue = 0x0106;
+inline constexpr std::uint16_t kDuplicateInstance = 0x0111;
+inline constexpr std::uint16_t kNoSuchInstance = 0x0112;
+inline constexpr std::uint16_t kMissingAttribute = 0x0120;
+inline constexpr std::uint16_t kMissingAttributeValue = 0x0121;
+inline constexpr std::uint16_t kSopClassNotSupported = 0x0122;
 }  // namespace status
 
 // A C-STORE request whose data set has been written, bit for bit as received,
@@ -89,6 +96,33 @@ class DimseHandlers {
   virtual Result<RemotePeer> MoveDestination(const std::string& ae_title) = 0;
 };
 
+// The answer to an N-CREATE or N-SET: a status, its Error Comment when it
+// failed, and the attributes to return (may be empty).
+struct ProcedureStepResponse {
+  std::uint16_t status = status::kSuccess;
+  std::string error_comment;
+  Attributes attributes;
+};
+
+// The Modality Worklist (PS3.4 K) and Modality Performed Procedure Step (PS3.4
+// F.7) services: negotiated only when the server is given these handlers.
+class ScheduleHandlers {
+ public:
+  virtual ~ScheduleHandlers() = default;
+  // Worklist C-FIND matches; kInvalidInput ends the query with A900, other errors with C000.
+  virtual Result<std::vector<Attributes>> FindWorklist(const AssociationInfo& association,
+                                                       const Attributes& identifier) = 0;
+  // N-CREATE of the step `sop_instance_uid` (chosen by the caller, or by the
+  // server when the requestor named none).
+  virtual ProcedureStepResponse CreateProcedureStep(const AssociationInfo& association,
+                                                    const std::string& sop_instance_uid,
+                                                    const Attributes& attributes) = 0;
+  // N-SET of the step `sop_instance_uid` with a modification list.
+  virtual ProcedureStepResponse SetProcedureStep(const AssociationInfo& association,
+                                                 const std::string& sop_instance_uid,
+                                                 const Attributes& modification) = 0;
+};
+
 struct DimseServerOptions {
   std::string ae_title = "DXHUB";
   std::string bind_address = "127.0.0.1";
@@ -101,7 +135,8 @@ struct DimseServerOptions {
 
 class DimseServer {
  public:
-  DimseServer(DimseServerOptions options, DimseHandlers& handlers);
+  // `schedule` (optional, outliving the server) adds the worklist and MPPS services.
+  DimseServer(DimseServerOptions options, DimseHandlers& handlers, ScheduleHandlers* schedule = nullptr);
   ~DimseServer();
   DimseServer(const DimseServer&) = delete;
   DimseServer& operator=(const DimseServer&) = delete;

@@ -108,6 +108,13 @@ void AppendDicomJson(const Attributes& attributes, std::string& out) {
         }
       }
       out += "],";
+    } else if (vr == "SQ" && !element.items.empty()) {
+      out += "\"Value\":[";
+      for (std::size_t i = 0; i < element.items.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        AppendDicomJson(element.items[i], out);
+      }
+      out += "],";
     }
     out += "\"vr\":";
     AppendEscaped(vr, out);
@@ -143,6 +150,10 @@ nlohmann::json ToDicomJson(const Attributes& attributes) {
         }
       }
       entry["Value"] = std::move(values);
+    } else if (element.vr == "SQ" && !element.items.empty()) {
+      nlohmann::json items = nlohmann::json::array();
+      for (const auto& item : element.items) items.push_back(ToDicomJson(item));
+      entry["Value"] = std::move(items);
     }
     object[fmt::format("{:04X}{:04X}", element.tag.group, element.tag.element)] = std::move(entry);
   }

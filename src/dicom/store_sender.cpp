@@ -10,6 +10,7 @@
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/oflog/oflog.h>
 #include <fmt/format.h>
 
@@ -18,32 +19,54 @@
 namespace dx::dicom {
 namespace detail {
 
-Attributes ToAttributes(DcmDataset& dataset) {
+namespace {
+
+Attributes ItemAttributes(DcmItem& item) {
   Attributes attributes;
-  for (unsigned long i = 0; i < dataset.card(); ++i) {
-    DcmElement* element = dataset.getElement(i);
+  for (unsigned long i = 0; i < item.card(); ++i) {
+    DcmElement* element = item.getElement(i);
     const DcmTagKey key = element->getTag();
-    std::string value;
-    if (element->ident() != EVR_SQ) {
-      OFString text;
-      if (element->getOFStringArray(text).good()) value.assign(text.c_str(), text.length());
+    const Tag tag{key.getGroup(), key.getElement()};
+    if (element->ident() == EVR_SQ) {
+      auto* sequence = static_cast<DcmSequenceOfItems*>(element);
+      std::vector<Attributes> items;
+      for (unsigned long j = 0; j < sequence->card(); ++j) items.push_back(ItemAttributes(*sequence->getItem(j)));
+      attributes.SetSequence(tag, std::move(items));
+      continue;
     }
-    attributes.Set(Tag{key.getGroup(), key.getElement()}, DcmVR(element->ident()).getVRName(), std::move(value));
+    std::string value;
+    OFString text;
+    if (element->getOFStringArray(text).good()) value.assign(text.c_str(), text.length());
+    attributes.Set(tag, DcmVR(element->ident()).getVRName(), std::move(value));
   }
   return attributes;
 }
 
-DcmDataset* ToDataset(const Attributes& attributes) {
-  auto* dataset = new DcmDataset;
+void FillItem(DcmItem& item, const Attributes& attributes) {
   for (const auto& element : attributes.elements()) {
     DcmTag tag(element.tag.group, element.tag.element);
     if (element.vr == "SQ") {
-      dataset->insertEmptyElement(tag);
+      auto* sequence = new DcmSequenceOfItems(tag);
+      for (const auto& nested : element.items) {
+        auto* child = new DcmItem;
+        FillItem(*child, nested);
+        sequence->append(child);
+      }
+      item.insert(sequence, OFTrue);
     } else {
       if (!element.vr.empty()) tag.setVR(DcmVR(element.vr.c_str()));
-      dataset->putAndInsertOFStringArray(tag, OFString(element.value.c_str(), element.value.size()));
+      item.putAndInsertOFStringArray(tag, OFString(element.value.c_str(), element.value.size()));
     }
   }
+}
+
+}  // namespace
+
+Attributes ToAttributes(DcmDataset& dataset) { return ItemAttributes(dataset); }
+
+DcmDataset* ToDataset(const Attributes& attributes) {
+  auto* dataset = new DcmDataset;
+  FillItem(*dataset, attributes);
   return dataset;
 }
 

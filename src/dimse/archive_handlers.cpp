@@ -55,9 +55,6 @@ dicom::StoreResponse ArchiveHandlers::Store(const dicom::StoreRequest& request) 
 Result<std::vector<dicom::Attributes>> ArchiveHandlers::Find(const dicom::AssociationInfo& association,
                                                              dicom::QueryModel model,
                                                              const dicom::Attributes& identifier) {
-  if (model == dicom::QueryModel::kModalityWorklist) {
-    return Fail(ErrorCode::kUnsupported, "the modality worklist is not served yet");
-  }
   auto query = archive::QueryFromIdentifier(identifier, model == dicom::QueryModel::kPatientRoot);
   auto rows = query ? index_.Search(*query) : Result<std::vector<storage::QueryRow>>(tl::unexpected(query.error()));
   audit_.Record({association.calling_ae, "dicom.find",

@@ -28,6 +28,8 @@ const char* KindName(Kind kind) {
   switch (kind) {
     case Kind::kVet: return "vetting";
     case Kind::kBook: return "booking";
+    case Kind::kStart: return "starting";
+    case Kind::kDiscontinue: return "discontinuing";
     case Kind::kPerform: return "performing";
     case Kind::kReport: return "reporting";
     case Kind::kAcknowledge: return "acknowledging";
@@ -100,14 +102,46 @@ Result<Applied> Apply(const storage::OrderRecord& order, const Change& change) {
       detail["site"] = change.site;
       detail["appointment"] = FormatInstant(change.appointment);
       detail["accession_number"] = change.accession_number;
+      {
+        nlohmann::json details = nlohmann::json::parse(o.details.empty() ? "{}" : o.details, nullptr, false);
+        if (!details.is_object()) details = nlohmann::json::object();
+        if (change.station.empty()) {
+          details.erase("station");
+        } else {
+          details["station"] = change.station;
+          detail["station"] = change.station;
+        }
+        o.details = details.dump();
+      }
       applied.event.event = "booked";
       break;
     }
-    case Kind::kPerform: {
+    case Kind::kStart: {
       // A scanner may start an unbooked, vetted request (walk-in); never a finished or stopped one.
+      // The test counts as performed from its start (DM01: the date the test took place).
       if (!In(order.stage, {stage::kVetted, stage::kBooked})) return refuse("vetted or booked");
-      o.stage = stage::kPerformed;
+      o.stage = stage::kInProgress;
       o.performed_at = change.at;
+      if (!change.reference.empty()) detail["reference"] = change.reference;
+      applied.event.event = "in-progress";
+      break;
+    }
+    case Kind::kDiscontinue: {
+      // The procedure was abandoned: the request waits again, booked if it was.
+      if (order.stage != stage::kInProgress) return refuse("in-progress");
+      o.stage = order.booked_for > 0 ? stage::kBooked : stage::kVetted;
+      o.performed_at = 0;
+      if (!change.reason.empty()) detail["reason"] = change.reason;
+      if (!change.reference.empty()) detail["reference"] = change.reference;
+      applied.event.event = "discontinued";
+      break;
+    }
+    case Kind::kPerform: {
+      if (!In(order.stage, {stage::kVetted, stage::kBooked, stage::kInProgress})) {
+        return refuse("vetted, booked or in-progress");
+      }
+      o.stage = stage::kPerformed;
+      if (order.stage != stage::kInProgress || order.performed_at == 0) o.performed_at = change.at;
       if (!change.reference.empty()) detail["reference"] = change.reference;
       applied.event.event = "performed";
       break;

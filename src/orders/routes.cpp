@@ -53,7 +53,7 @@ std::string Lower(std::string text) {
 
 // The FHIR status of a search maps to stages.
 std::vector<std::string> StagesOf(const std::string& status) {
-  if (status == "active") return {"requested", "vetted", "booked", "performed", "reported"};
+  if (status == "active") return {"requested", "vetted", "booked", "in-progress", "performed", "reported"};
   if (status == "completed") return {"acknowledged"};
   if (status == "revoked") return {"rejected", "cancelled"};
   return {"-"};  // draft, on-hold, entered-in-error, unknown: none are kept
@@ -275,6 +275,7 @@ void RegisterOrderRoutes(http::Router& router, storage::OrderStore& store, const
     } else if (action == "book") {
       change.kind = Change::Kind::kBook;
       change.site = text("site");
+      change.station = text("station");
       auto appointment = NumberField(body, "appointment");
       if (!appointment) return http::Response::Problem(422, "booking needs 'appointment', a dateTime with its zone");
       change.appointment = *appointment;

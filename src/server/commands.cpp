@@ -14,6 +14,7 @@
 #include "cds/json.hpp"
 #include "cds/loader.hpp"
 #include "core/logging.hpp"
+#include "dicom/procedure_step_scu.hpp"
 #include "server/server.hpp"
 
 namespace dx::server {
@@ -158,6 +159,46 @@ int RunCds(const std::string& knowledge_dir, const std::string& case_json) {
   const cds::Outcome outcome = cds::Evaluate(*knowledge, *input);
   std::cout << cds::OutcomeToJson(*knowledge, outcome).dump(2) << std::endl;
   return outcome.ok() ? 0 : 3;
+}
+
+int RunMpps(const MppsRequest& request) {
+  const auto at = request.peer.find('@');
+  const auto colon = request.peer.rfind(':');
+  if (at == std::string::npos || colon == std::string::npos || colon < at) {
+    std::cerr << "dxhub mpps: --peer must be AE@host:port\n";
+    return 2;
+  }
+  dicom::RemotePeer peer{request.peer.substr(0, at), request.peer.substr(at + 1, colon - at - 1), 0};
+  try {
+    peer.port = std::stoi(request.peer.substr(colon + 1));
+  } catch (const std::exception&) {
+    std::cerr << "dxhub mpps: bad port in --peer\n";
+    return 2;
+  }
+  if (request.action == "set" && request.uid.empty()) {
+    std::cerr << "dxhub mpps: set needs --uid\n";
+    return 2;
+  }
+  auto attributes = dicom::AttributesFromKeys(request.keys);
+  if (!attributes) {
+    std::cerr << "dxhub mpps: " << attributes.error().message << "\n";
+    return 2;
+  }
+  dicom::ProcedureStepScu scu(request.calling_ae, 30);
+  if (auto connected = scu.Connect(peer); !connected) {
+    std::cerr << "dxhub mpps: " << connected.error().message << "\n";
+    return 1;
+  }
+  auto answer = request.action == "create" ? scu.Create(request.uid, *attributes) : scu.Set(request.uid, *attributes);
+  scu.Release();
+  if (!answer) {
+    std::cerr << "dxhub mpps: " << answer.error().message << "\n";
+    return 1;
+  }
+  std::cout << fmt::format("status=0x{:04X} uid={}\n", answer->status, answer->instance_uid);
+  if (!answer->error_comment.empty()) std::cout << "error-comment=" << answer->error_comment << "\n";
+  std::cout << dicom::Describe(answer->attributes);
+  return answer->status == dicom::status::kSuccess ? 0 : 3;
 }
 
 }  // namespace dx::server

@@ -19,4 +19,17 @@ int RunStatus(const Config& config);
 // when evaluated, 3 when the case itself is invalid, 1 when the knowledge base is.
 int RunCds(const std::string& knowledge_dir, const std::string& case_json);
 
+// An N-CREATE or N-SET of a Modality Performed Procedure Step, as a modality sends it.
+struct MppsRequest {
+  std::string action;          // create or set
+  std::string peer;            // AE@host:port
+  std::string calling_ae = "MODALITY";
+  std::string uid;
+  std::vector<std::string> keys;  // findscu-style -k keys
+};
+// Sends it and prints the answer (status, Error Comment, returned attributes).
+// Exit code 0 on success, 3 when the peer answered with a failure, 1 when it
+// could not be asked, 2 for bad arguments.
+int RunMpps(const MppsRequest& request);
+
 }  // namespace dx::server

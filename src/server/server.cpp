@@ -19,6 +19,7 @@
 #include "orders/catalogue.hpp"
 #include "orders/pathway.hpp"
 #include "orders/routes.hpp"
+#include "worklist/schedule_service.hpp"
 #include "results/inbox.hpp"
 #include "results/receiver.hpp"
 #include "http/gzip.hpp"
@@ -115,6 +116,7 @@ struct Server::Impl {
   std::unique_ptr<audit::FileAuditTrail> audit;
   std::unique_ptr<archive::Ingest> ingest;
   std::unique_ptr<dimse::ArchiveHandlers> handlers;
+  std::unique_ptr<worklist::ScheduleService> schedule;
   std::unique_ptr<dicom::DimseServer> dimse;
   std::unique_ptr<cds::KnowledgeBase> knowledge;
   std::unique_ptr<storage::ConsultationStore> consultations;
@@ -186,7 +188,8 @@ Result<void> Server::Start() {
   options.port = c.dicom_port;
   options.max_associations = c.max_associations;
   options.max_object_bytes = c.max_object_bytes;
-  impl_->dimse = std::make_unique<dicom::DimseServer>(options, *impl_->handlers);
+  impl_->schedule = std::make_unique<worklist::ScheduleService>(*impl_->orders, *impl_->pathway, *impl_->audit);
+  impl_->dimse = std::make_unique<dicom::DimseServer>(options, *impl_->handlers, impl_->schedule.get());
   auto port = impl_->dimse->Start();
   if (!port) return tl::unexpected(port.error());
   impl_->dicom_port = *port;
@@ -249,6 +252,7 @@ void Server::Stop() {
   impl_->group_commit.reset();
   if (impl_->dimse) impl_->dimse->Stop();
   impl_->dimse.reset();
+  impl_->schedule.reset();
   impl_->handlers.reset();
   impl_->cds.reset();
   impl_->results.reset();

@@ -31,7 +31,9 @@ struct OrderRecord {
   std::string modality;       // DICOM modality of the test, "" for non-imaging tests
   std::string test_group;     // DM01 diagnostic test group, "" when outside DM01
   std::string priority;       // routine, urgent or two-week-wait
-  std::string stage;          // requested, vetted, booked, performed, reported, acknowledged, rejected, cancelled
+  std::string activity = "waiting-list";  // DM01 activity: waiting-list, planned or unscheduled
+  std::string stage;          // requested, vetted, booked, in-progress, performed, reported, acknowledged,
+                              // rejected, cancelled
   std::string accession_number;  // assigned when booked
   std::string booked_site;
   std::int64_t booked_for = 0;   // the appointment
@@ -49,8 +51,8 @@ struct OrderRecord {
 // One state change.
 struct OrderEvent {
   std::string order_id;
-  std::string event;   // requested, vetted, rejected, protocol-changed, booked, performed, reported, acknowledged,
-                       // cancelled, patient-delay
+  std::string event;   // requested, vetted, rejected, protocol-changed, booked, in-progress, discontinued,
+                       // performed, reported, acknowledged, cancelled, patient-delay, updated
   std::int64_t at = 0;
   std::string actor;
   std::string detail;  // JSON object, or ""
@@ -79,6 +81,7 @@ struct OrderClock {
   std::string test_group;
   std::string performer_site;
   std::string priority;
+  std::string activity;
   std::string stage;
   std::int64_t requested_at = 0;
   std::int64_t clock_start = 0;
@@ -86,6 +89,18 @@ struct OrderClock {
   std::int64_t reported_at = 0;
   std::int64_t acknowledged_at = 0;
   std::int64_t ended_at = 0;
+};
+
+// A Modality Performed Procedure Step (PS3.4 F.7) as a modality reported it.
+struct ProcedureStep {
+  std::string uid;                // its SOP Instance UID
+  int version = 0;                // set by the store: 1 on create, +1 on every change
+  std::string status;             // IN PROGRESS, COMPLETED or DISCONTINUED
+  std::string order_id;           // the request it performs; "" when unscheduled or unknown
+  std::string station_ae;         // the modality that created it
+  std::int64_t started_at = 0;
+  std::int64_t ended_at = 0;
+  std::string attributes = "{}";  // its attributes in the DICOM JSON model
 };
 
 class OrderStore {
@@ -103,12 +118,18 @@ class OrderStore {
   virtual Result<bool> Update(const OrderRecord& order, const OrderEvent& event) = 0;
   virtual Result<std::vector<OrderEvent>> Events(const std::string& id) = 0;
   virtual Result<OrderPage> Search(const OrderSearch& search) = 0;
-  // Booked requests for the modality worklist: at `site` ("" any), of `modality`
-  // ("" any), booked for [from, to) (0: open), by appointment time.
+  // Booked (or in-progress) requests for the modality worklist: at `site` ("" any),
+  // of `modality` ("" any), booked for [from, to) (0: open), by appointment time.
   virtual Result<std::vector<OrderRecord>> Booked(const std::string& site, const std::string& modality,
                                                   std::int64_t from, std::int64_t to) = 0;
   // Every request's clock, in no particular order, streamed to `visit`.
   virtual Result<void> ScanClocks(const std::function<void(const OrderClock&)>& visit) = 0;
+
+  // Procedure steps. CreateStep fails with kConflict when the UID exists.
+  virtual Result<void> CreateStep(const ProcedureStep& step) = 0;
+  virtual Result<std::optional<ProcedureStep>> ReadStep(const std::string& uid) = 0;
+  // Replaces the step when its stored version is still `step.version`; false otherwise.
+  virtual Result<bool> UpdateStep(const ProcedureStep& step) = 0;
 };
 
 }  // namespace dx::storage

@@ -16,7 +16,7 @@ namespace {
 constexpr char kPgOrderColumns[] =
     "id, version, last_updated, nhs_number, patient_name, birth_date, sex, requester, practice, performer_site, code,"
     " code_display, modality, test_group, priority, stage, accession_number, booked_site, booked_for, requested_at,"
-    " clock_start, vetted_at, booked_at, performed_at, reported_at, acknowledged_at, ended_at, details";
+    " clock_start, vetted_at, booked_at, performed_at, reported_at, acknowledged_at, ended_at, details, activity";
 
 OrderRecord PgOrderFromRow(const Rows& rows, int row) {
   OrderRecord o;
@@ -33,7 +33,8 @@ OrderRecord PgOrderFromRow(const Rows& rows, int row) {
                                &o.performed_at, &o.reported_at, &o.acknowledged_at, &o.ended_at}) {
     *number = rows.Int(row, c++);
   }
-  o.details = rows.Text(row, c);
+  o.details = rows.Text(row, c++);
+  o.activity = rows.Text(row, c);
   return o;
 }
 
@@ -47,6 +48,7 @@ std::vector<std::string> PgOrderValues(const OrderRecord& o) {
     values.push_back(std::to_string(number));
   }
   values.push_back(o.details);
+  values.push_back(o.activity);
   return values;
 }
 
@@ -98,7 +100,7 @@ Result<void> PostgresOrderStore::Create(const std::vector<OrderRecord>& orders, 
       auto values = PgOrderValues(o);
       params.insert(params.end(), values.begin(), values.end());
       DX_TRY(inserted, c.Prepared(postgres::NumberedPlaceholders(fmt::format("INSERT INTO orders ({}) VALUES (?,1,{},?,?,?,?,?,?,?,?,?,?,?,?,"
-                                                         "?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                                         "?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                                          kPgOrderColumns, postgres::kUtcNowSql)),
                                   params));
     }
@@ -139,7 +141,7 @@ Result<bool> PostgresOrderStore::Update(const OrderRecord& o, const OrderEvent& 
                                    " performer_site = ?, code = ?, code_display = ?, modality = ?, test_group = ?,"
                                    " priority = ?, stage = ?, accession_number = ?, booked_site = ?, booked_for = ?,"
                                    " requested_at = ?, clock_start = ?, vetted_at = ?, booked_at = ?, performed_at = ?,"
-                                   " reported_at = ?, acknowledged_at = ?, ended_at = ?, details = ?"
+                                   " reported_at = ?, acknowledged_at = ?, ended_at = ?, details = ?, activity = ?"
                                    " WHERE id = ? AND version = ? RETURNING version",
                                    postgres::kUtcNowSql)),
                                params));
@@ -197,7 +199,7 @@ Result<std::vector<OrderRecord>> PostgresOrderStore::Booked(const std::string& s
                                                             std::int64_t from, std::int64_t to) {
   DX_TRY(lease, impl_->pool->Acquire());
   DX_TRY(rows, (*lease)->Prepared(
-                   fmt::format("SELECT {} FROM orders WHERE stage = 'booked' AND ($1 = '' OR booked_site = $1)"
+                   fmt::format("SELECT {} FROM orders WHERE stage IN ('booked', 'in-progress') AND ($1 = '' OR booked_site = $1)"
                                " AND ($2 = '' OR modality = $2) AND ($3::bigint = 0 OR booked_for >= $3::bigint)"
                                " AND ($4::bigint = 0 OR booked_for < $4::bigint) ORDER BY booked_for, id",
                                kPgOrderColumns),
@@ -210,7 +212,7 @@ Result<std::vector<OrderRecord>> PostgresOrderStore::Booked(const std::string& s
 Result<void> PostgresOrderStore::ScanClocks(const std::function<void(const OrderClock&)>& visit) {
   DX_TRY(lease, impl_->pool->Acquire());
   DX_TRY(rows, (*lease)->Prepared("SELECT test_group, performer_site, priority, stage, requested_at, clock_start,"
-                                  " performed_at, reported_at, acknowledged_at, ended_at FROM orders",
+                                  " performed_at, reported_at, acknowledged_at, ended_at, activity FROM orders",
                                   {}));
   OrderClock clock;
   for (int i = 0; i < rows->size(); ++i) {
@@ -224,9 +226,48 @@ Result<void> PostgresOrderStore::ScanClocks(const std::function<void(const Order
     clock.reported_at = rows->Int(i, 7);
     clock.acknowledged_at = rows->Int(i, 8);
     clock.ended_at = rows->Int(i, 9);
+    clock.activity = rows->Text(i, 10);
     visit(clock);
   }
   return {};
+}
+
+namespace {
+
+constexpr char kPgStepColumns[] = "uid, version, status, order_id, station_ae, started_at, ended_at, attributes";
+
+}  // namespace
+
+Result<void> PostgresOrderStore::CreateStep(const ProcedureStep& step) {
+  DX_TRY(lease, impl_->pool->Acquire());
+  DX_TRY(inserted, (*lease)->Prepared(fmt::format("INSERT INTO procedure_steps ({}) VALUES ($1,1,$2,$3,$4,$5,$6,$7)"
+                                                  " ON CONFLICT (uid) DO NOTHING RETURNING uid",
+                                                  kPgStepColumns),
+                                      {step.uid, step.status, step.order_id, step.station_ae,
+                                       std::to_string(step.started_at), std::to_string(step.ended_at),
+                                       step.attributes}));
+  if (inserted->empty()) return Fail(ErrorCode::kConflict, fmt::format("procedure step {} exists already", step.uid));
+  return {};
+}
+
+Result<std::optional<ProcedureStep>> PostgresOrderStore::ReadStep(const std::string& uid) {
+  DX_TRY(lease, impl_->pool->Acquire());
+  DX_TRY(rows, (*lease)->Prepared(fmt::format("SELECT {} FROM procedure_steps WHERE uid = $1", kPgStepColumns), {uid}));
+  if (rows->empty()) return std::optional<ProcedureStep>();
+  return std::optional<ProcedureStep>(ProcedureStep{rows->Text(0, 0), static_cast<int>(rows->Int(0, 1)),
+                                                    rows->Text(0, 2), rows->Text(0, 3), rows->Text(0, 4),
+                                                    rows->Int(0, 5), rows->Int(0, 6), rows->Text(0, 7)});
+}
+
+Result<bool> PostgresOrderStore::UpdateStep(const ProcedureStep& step) {
+  DX_TRY(lease, impl_->pool->Acquire());
+  DX_TRY(updated, (*lease)->Prepared("UPDATE procedure_steps SET version = version + 1, status = $1, order_id = $2,"
+                                     " station_ae = $3, started_at = $4, ended_at = $5, attributes = $6"
+                                     " WHERE uid = $7 AND version = $8 RETURNING version",
+                                     {step.status, step.order_id, step.station_ae, std::to_string(step.started_at),
+                                      std::to_string(step.ended_at), step.attributes, step.uid,
+                                      std::to_string(step.version)}));
+  return !updated->empty();
 }
 
 }  // namespace dx::storage

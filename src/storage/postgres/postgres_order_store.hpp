@@ -1,4 +1,5 @@
-// OrderStore on PostgreSQL (migrations/postgres/0005_orders.sql), so that nodes
+// OrderStore on PostgreSQL (migrations/postgres/0005_orders.sql,
+// 0007_worklist.sql), so that nodes
 // sharing a database share their requests. A pool of connections; thread-safe.
 #pragma once
 
@@ -27,6 +28,9 @@ class PostgresOrderStore : public OrderStore {
   Result<std::vector<OrderRecord>> Booked(const std::string& site, const std::string& modality, std::int64_t from,
                                           std::int64_t to) override;
   Result<void> ScanClocks(const std::function<void(const OrderClock&)>& visit) override;
+  Result<void> CreateStep(const ProcedureStep& step) override;
+  Result<std::optional<ProcedureStep>> ReadStep(const std::string& uid) override;
+  Result<bool> UpdateStep(const ProcedureStep& step) override;
 
  private:
   struct Impl;

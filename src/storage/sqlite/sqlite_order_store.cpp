@@ -16,7 +16,7 @@ namespace {
 constexpr char kOrderColumns[] =
     "id, version, last_updated, nhs_number, patient_name, birth_date, sex, requester, practice, performer_site, code,"
     " code_display, modality, test_group, priority, stage, accession_number, booked_site, booked_for, requested_at,"
-    " clock_start, vetted_at, booked_at, performed_at, reported_at, acknowledged_at, ended_at, details";
+    " clock_start, vetted_at, booked_at, performed_at, reported_at, acknowledged_at, ended_at, details, activity";
 
 OrderRecord OrderFromRow(const Statement& row) {
   OrderRecord o;
@@ -49,6 +49,7 @@ OrderRecord OrderFromRow(const Statement& row) {
   o.acknowledged_at = row.Int(c++);
   o.ended_at = row.Int(c++);
   o.details = row.Text(c++);
+  o.activity = row.Text(c++);
   return o;
 }
 
@@ -64,7 +65,8 @@ void BindOrderValues(Statement& s, const OrderRecord& o, int first) {
                               o.reported_at, o.acknowledged_at, o.ended_at}) {
     s.Bind(p++, number);
   }
-  s.Bind(p, o.details);
+  s.Bind(p++, o.details);
+  s.Bind(p, o.activity);
 }
 
 Result<void> InsertEvent(Connection& c, const OrderEvent& event) {
@@ -108,7 +110,7 @@ Result<void> SqliteOrderStore::Create(const std::vector<OrderRecord>& orders, co
       }
       if (auto unique = CheckAccession(c, o.accession_number, o.id); !unique) return unique;
       DX_TRY(insert, c.Prepare(fmt::format("INSERT INTO orders ({}) VALUES (?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                                           "?,?,?,?,?,?,?,?)",
+                                           "?,?,?,?,?,?,?,?,?)",
                                            kOrderColumns)));
       insert->Bind(1, o.id).Bind(2, now);
       BindOrderValues(*insert, o, 3);
@@ -152,10 +154,10 @@ Result<bool> SqliteOrderStore::Update(const OrderRecord& o, const OrderEvent& ev
                        " code_display = ?, modality = ?, test_group = ?, priority = ?, stage = ?, accession_number = ?,"
                        " booked_site = ?, booked_for = ?, requested_at = ?, clock_start = ?, vetted_at = ?,"
                        " booked_at = ?, performed_at = ?, reported_at = ?, acknowledged_at = ?, ended_at = ?,"
-                       " details = ? WHERE id = ? AND version = ?"));
+                       " details = ?, activity = ? WHERE id = ? AND version = ?"));
     update->Bind(1, now);
     BindOrderValues(*update, o, 2);
-    update->Bind(27, o.id).Bind(28, std::int64_t{o.version});
+    update->Bind(28, o.id).Bind(29, std::int64_t{o.version});
     if (auto ran = update->Run(); !ran) return tl::unexpected(ran.error());
     if (sqlite3_changes(c.handle()) == 0) return false;
     if (auto recorded = InsertEvent(c, event); !recorded) return tl::unexpected(recorded.error());
@@ -245,7 +247,7 @@ Result<std::vector<OrderRecord>> SqliteOrderStore::Booked(const std::string& sit
                                                           std::int64_t from, std::int64_t to) {
   std::lock_guard lock(mutex_);
   DX_TRY(select, connection_->Prepare(fmt::format(
-                     "SELECT {} FROM orders WHERE stage = 'booked' AND (? = '' OR booked_site = ?)"
+                     "SELECT {} FROM orders WHERE stage IN ('booked', 'in-progress') AND (? = '' OR booked_site = ?)"
                      " AND (? = '' OR modality = ?) AND (? = 0 OR booked_for >= ?) AND (? = 0 OR booked_for < ?)"
                      " ORDER BY booked_for, id",
                      kOrderColumns)));
@@ -263,7 +265,7 @@ Result<std::vector<OrderRecord>> SqliteOrderStore::Booked(const std::string& sit
 Result<void> SqliteOrderStore::ScanClocks(const std::function<void(const OrderClock&)>& visit) {
   std::lock_guard lock(mutex_);
   DX_TRY(select, connection_->Prepare("SELECT test_group, performer_site, priority, stage, requested_at, clock_start,"
-                                      " performed_at, reported_at, acknowledged_at, ended_at FROM orders"));
+                                      " performed_at, reported_at, acknowledged_at, ended_at, activity FROM orders"));
   OrderClock clock;
   while (true) {
     DX_TRY(more, select->Step());
@@ -278,9 +280,60 @@ Result<void> SqliteOrderStore::ScanClocks(const std::function<void(const OrderCl
     clock.reported_at = select->Int(7);
     clock.acknowledged_at = select->Int(8);
     clock.ended_at = select->Int(9);
+    clock.activity = select->Text(10);
     visit(clock);
   }
   return {};
+}
+
+namespace {
+
+constexpr char kStepColumns[] = "uid, version, status, order_id, station_ae, started_at, ended_at, attributes";
+
+ProcedureStep StepFromRow(const Statement& row) {
+  return {row.Text(0), static_cast<int>(row.Int(1)), row.Text(2), row.Text(3), row.Text(4), row.Int(5), row.Int(6),
+          row.Text(7)};
+}
+
+}  // namespace
+
+Result<void> SqliteOrderStore::CreateStep(const ProcedureStep& step) {
+  std::lock_guard lock(mutex_);
+  Connection& c = *connection_;
+  return sqlite::InTransaction(c, [&]() -> Result<void> {
+    {
+      DX_TRY(exists, c.Prepare("SELECT 1 FROM procedure_steps WHERE uid = ?"));
+      exists->Bind(1, step.uid);
+      DX_TRY(found, exists->Step());
+      if (*found) return Fail(ErrorCode::kConflict, fmt::format("procedure step {} exists already", step.uid));
+    }
+    DX_TRY(insert, c.Prepare(fmt::format("INSERT INTO procedure_steps ({}) VALUES (?,1,?,?,?,?,?,?)", kStepColumns)));
+    insert->Bind(1, step.uid).Bind(2, step.status).Bind(3, step.order_id).Bind(4, step.station_ae);
+    insert->Bind(5, step.started_at).Bind(6, step.ended_at).Bind(7, step.attributes);
+    return insert->Run();
+  });
+}
+
+Result<std::optional<ProcedureStep>> SqliteOrderStore::ReadStep(const std::string& uid) {
+  std::lock_guard lock(mutex_);
+  DX_TRY(select, connection_->Prepare(fmt::format("SELECT {} FROM procedure_steps WHERE uid = ?", kStepColumns)));
+  select->Bind(1, uid);
+  DX_TRY(row, select->Step());
+  if (!*row) return std::optional<ProcedureStep>();
+  return std::optional<ProcedureStep>(StepFromRow(*select));
+}
+
+Result<bool> SqliteOrderStore::UpdateStep(const ProcedureStep& step) {
+  std::lock_guard lock(mutex_);
+  Connection& c = *connection_;
+  return sqlite::InTransaction(c, [&]() -> Result<bool> {
+    DX_TRY(update, c.Prepare("UPDATE procedure_steps SET version = version + 1, status = ?, order_id = ?,"
+                             " station_ae = ?, started_at = ?, ended_at = ?, attributes = ? WHERE uid = ? AND version = ?"));
+    update->Bind(1, step.status).Bind(2, step.order_id).Bind(3, step.station_ae).Bind(4, step.started_at);
+    update->Bind(5, step.ended_at).Bind(6, step.attributes).Bind(7, step.uid).Bind(8, std::int64_t{step.version});
+    if (auto ran = update->Run(); !ran) return tl::unexpected(ran.error());
+    return sqlite3_changes(c.handle()) > 0;
+  });
 }
 
 }  // namespace dx::storage

@@ -1,4 +1,5 @@
-// OrderStore on SQLite (migrations/sqlite/0005_orders.sql), sharing the data
+// OrderStore on SQLite (migrations/sqlite/0005_orders.sql,
+// 0007_worklist.sql), sharing the data
 // folder's index.sqlite. One connection behind a mutex: requests change at human
 // speed, and the waiting-list scan reads a snapshot. Thread-safe.
 #pragma once
@@ -29,6 +30,9 @@ class SqliteOrderStore : public OrderStore {
   Result<std::vector<OrderRecord>> Booked(const std::string& site, const std::string& modality, std::int64_t from,
                                           std::int64_t to) override;
   Result<void> ScanClocks(const std::function<void(const OrderClock&)>& visit) override;
+  Result<void> CreateStep(const ProcedureStep& step) override;
+  Result<std::optional<ProcedureStep>> ReadStep(const std::string& uid) override;
+  Result<bool> UpdateStep(const ProcedureStep& step) override;
 
  private:
   explicit SqliteOrderStore(std::unique_ptr<sqlite::Connection> connection);

@@ -155,12 +155,73 @@ TEST_P(OrderStoreContract, SearchBookedAndScan) {
   EXPECT_EQ(store->Booked("RYY02", "", 0, 0)->size(), 2u);
   EXPECT_EQ(store->Booked("", "CT", 0, 0)->size(), 0u);
   EXPECT_EQ(store->Booked("", "", 4992, 4993)->size(), 1u);
-  int scanned = 0;
+  // An in-progress request stays on the worklist; a performed one leaves it.
+  auto started = *store->Read("o9");
+  started->stage = "in-progress";
+  ASSERT_TRUE(*store->Update(*started, {"o9", "in-progress", 5000, "CT01", ""}));
+  auto done = *store->Read("o8");
+  done->stage = "performed";
+  ASSERT_TRUE(*store->Update(*done, {"o8", "performed", 5000, "CT01", ""}));
+  EXPECT_EQ(store->Booked("", "MR", 0, 0)->size(), 2u);
+  int scanned = 0, planned = 0;
   ASSERT_TRUE(store->ScanClocks([&](const OrderClock& clock) {
     ++scanned;
     EXPECT_EQ(clock.test_group, "MRI");
+    planned += clock.activity == "planned";
   }));
   EXPECT_EQ(scanned, 10);
+  EXPECT_EQ(planned, 0);
+}
+
+TEST_P(OrderStoreContract, ActivityIsKept) {
+  auto o = Order("a1", 1000);
+  o.activity = "planned";
+  ASSERT_TRUE(store->Create({o, Order("a2", 1001)}, {}));
+  EXPECT_EQ((*store->Read("a1"))->activity, "planned");
+  EXPECT_EQ((*store->Read("a2"))->activity, "waiting-list");
+  auto changed = **store->Read("a2");
+  changed.activity = "unscheduled";
+  ASSERT_TRUE(*store->Update(changed, {"a2", "updated", 1100, "x", ""}));
+  EXPECT_EQ((*store->Read("a2"))->activity, "unscheduled");
+  int planned = 0, unscheduled = 0;
+  ASSERT_TRUE(store->ScanClocks([&](const OrderClock& clock) {
+    planned += clock.activity == "planned";
+    unscheduled += clock.activity == "unscheduled";
+  }));
+  EXPECT_EQ(planned, 1);
+  EXPECT_EQ(unscheduled, 1);
+}
+
+TEST_P(OrderStoreContract, ProcedureStepsWithVersions) {
+  ProcedureStep step;
+  step.uid = "1.2.826.0.1.3680043.2.1";
+  step.status = "IN PROGRESS";
+  step.order_id = "o1";
+  step.station_ae = "CT01";
+  step.started_at = 5000;
+  step.attributes = R"({"00400252":{"vr":"CS","Value":["IN PROGRESS"]}})";
+  ASSERT_TRUE(store->CreateStep(step));
+  auto again = store->CreateStep(step);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_FALSE(*store->ReadStep("1.2.3.4"));
+  auto read = *store->ReadStep(step.uid);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->version, 1);
+  EXPECT_EQ(read->status, "IN PROGRESS");
+  EXPECT_EQ(read->order_id, "o1");
+  EXPECT_EQ(read->station_ae, "CT01");
+  EXPECT_EQ(read->started_at, 5000);
+  EXPECT_EQ(read->attributes, step.attributes);
+  ProcedureStep completed = *read;
+  completed.status = "COMPLETED";
+  completed.ended_at = 5600;
+  ASSERT_TRUE(*store->UpdateStep(completed));
+  EXPECT_FALSE(*store->UpdateStep(completed));  // stale version
+  read = *store->ReadStep(step.uid);
+  EXPECT_EQ(read->version, 2);
+  EXPECT_EQ(read->status, "COMPLETED");
+  EXPECT_EQ(read->ended_at, 5600);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, OrderStoreContract, ::testing::ValuesIn(OrderBackends()),

@@ -128,5 +128,35 @@ TEST(Lifecycle, APatientDelayRestartsTheClockAndDropsTheBooking) {
   EXPECT_FALSE(Apply(Requested(), delay));  // only a booked request can be delayed by the patient
 }
 
+TEST(Lifecycle, AProcedureStepStartsTheTestAndMayBeDiscontinued) {
+  Change vet = Make(Kind::kVet, 2000);
+  vet.decision = "accept";
+  Change book = Make(Kind::kBook, 3000);
+  book.site = "RXX01";
+  book.appointment = 9000;
+  book.accession_number = "DX1";
+  book.station = "CT01";
+  auto booked = Step(Step(Requested(), vet, "vetted"), book, "booked");
+  EXPECT_NE(booked.details.find("\"station\":\"CT01\""), std::string::npos);
+
+  auto started = Step(booked, Make(Kind::kStart, 9050), "in-progress");
+  EXPECT_EQ(started.stage, stage::kInProgress);
+  EXPECT_EQ(started.performed_at, 9050);  // the test took place when it started
+  EXPECT_FALSE(Waiting(started.stage));
+  EXPECT_FALSE(Apply(started, Make(Kind::kStart, 9060)));
+  EXPECT_FALSE(Apply(started, Make(Kind::kReport, 9060)));
+
+  auto performed = Step(started, Make(Kind::kPerform, 9700), "performed");
+  EXPECT_EQ(performed.performed_at, 9050);  // completing keeps the start
+
+  Change discontinue = Make(Kind::kDiscontinue, 9100);
+  discontinue.reason = "patient unwell";
+  auto again = Step(started, discontinue, "discontinued");
+  EXPECT_EQ(again.stage, stage::kBooked);
+  EXPECT_EQ(again.performed_at, 0);
+  EXPECT_TRUE(Waiting(again.stage));
+  EXPECT_FALSE(Apply(booked, discontinue));  // only a started request can be discontinued
+}
+
 }  // namespace
 }  // namespace dx::orders

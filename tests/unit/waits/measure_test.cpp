@@ -34,6 +34,11 @@ class ClockStore : public storage::OrderStore {
     for (const auto& clock : clocks_) visit(clock);
     return {};
   }
+  Result<void> CreateStep(const storage::ProcedureStep&) override { return Fail(ErrorCode::kUnsupported, ""); }
+  Result<std::optional<storage::ProcedureStep>> ReadStep(const std::string&) override {
+    return Fail(ErrorCode::kUnsupported, "");
+  }
+  Result<bool> UpdateStep(const storage::ProcedureStep&) override { return Fail(ErrorCode::kUnsupported, ""); }
 
  private:
   std::vector<OrderClock> clocks_;

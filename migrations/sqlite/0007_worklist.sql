@@ -1,0 +1,17 @@
+-- The modality worklist and performed procedure steps (storage/api/order_store.hpp):
+-- the kind of DM01 activity a request is, booked requests by appointment, and
+-- every Modality Performed Procedure Step a modality reports.
+ALTER TABLE orders ADD COLUMN activity TEXT NOT NULL DEFAULT 'waiting-list';
+CREATE INDEX orders_scheduled ON orders (booked_for) WHERE stage IN ('booked', 'in-progress');
+
+CREATE TABLE procedure_steps (
+  uid TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  order_id TEXT NOT NULL DEFAULT '',
+  station_ae TEXT NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL DEFAULT 0,
+  ended_at INTEGER NOT NULL DEFAULT 0,
+  attributes TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX procedure_steps_order ON procedure_steps (order_id);
