@@ -2,7 +2,7 @@
 -- the kind of DM01 activity a request is, booked requests by appointment, and
 -- every Modality Performed Procedure Step a modality reports.
 ALTER TABLE orders ADD COLUMN activity TEXT NOT NULL DEFAULT 'waiting-list';
-CREATE INDEX orders_scheduled ON orders (booked_for) WHERE stage IN ('booked', 'in-progress');
+CREATE INDEX orders_scheduled ON orders (stage, booked_for);
 
 CREATE TABLE procedure_steps (
   uid TEXT PRIMARY KEY,

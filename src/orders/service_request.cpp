@@ -255,8 +255,16 @@ Result<storage::OrderRecord> ReadServiceRequest(const json& resource, const Test
     for (const auto& category : *categories) {
       if (!category.is_object() || !category.contains("coding") || !category["coding"].is_array()) continue;
       for (const auto& coding : category["coding"]) {
-        if (coding.is_object() && Text(coding, "system") == kPathwaySystem && Text(coding, "code") == "two-week-wait") {
+        if (!coding.is_object()) continue;
+        if (Text(coding, "system") == kPathwaySystem && Text(coding, "code") == "two-week-wait") {
           order.priority = "two-week-wait";
+        } else if (Text(coding, "system") == kActivitySystem) {
+          const std::string activity = Text(coding, "code");
+          if (activity != "waiting-list" && activity != "planned" && activity != "unscheduled") {
+            return Problem(problem, fmt::format("DM01 activity '{}' is not waiting-list, planned or unscheduled", activity),
+                           "ServiceRequest.category");
+          }
+          order.activity = activity;
         }
       }
     }
@@ -345,11 +353,15 @@ json WriteServiceRequest(const storage::OrderRecord& order) {
               {"performer", json::array({{{"identifier", {{"system", kOdsSystem},
                                                            {"value", order.booked_site.empty() ? order.performer_site
                                                                                                : order.booked_site}}}}})}};
+  json categories = json::array();
   if (order.priority == "two-week-wait") {
-    out["category"] = json::array(
-        {{{"coding", json::array({{{"system", kPathwaySystem}, {"code", "two-week-wait"},
-                                   {"display", "Suspected cancer: two-week-wait pathway"}}})}}});
+    categories.push_back({{"coding", json::array({{{"system", kPathwaySystem}, {"code", "two-week-wait"},
+                                                   {"display", "Suspected cancer: two-week-wait pathway"}}})}});
   }
+  if (!order.activity.empty() && order.activity != "waiting-list") {
+    categories.push_back({{"coding", json::array({{{"system", kActivitySystem}, {"code", order.activity}}})}});
+  }
+  if (!categories.empty()) out["category"] = std::move(categories);
   if (!order.accession_number.empty()) {
     out["identifier"] = json::array(
         {{{"type", {{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v2-0203"},

@@ -19,6 +19,8 @@ namespace dx::orders {
 inline constexpr char kOdsSystem[] = "https://fhir.nhs.uk/Id/ods-organization-code";
 inline constexpr char kAccessionSystem[] = "https://fhir.dxhub.org/Id/accession-number";
 inline constexpr char kPathwaySystem[] = "https://fhir.dxhub.org/CodeSystem/request-pathway";
+// The DM01 kind of activity: waiting-list (default), planned or unscheduled.
+inline constexpr char kActivitySystem[] = "https://fhir.dxhub.org/CodeSystem/dm01-activity";
 inline constexpr char kDecisionSupportUrl[] = "https://fhir.dxhub.org/StructureDefinition/decision-support";
 inline constexpr char kStageUrl[] = "https://fhir.dxhub.org/StructureDefinition/request-stage";
 

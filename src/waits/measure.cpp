@@ -70,6 +70,9 @@ std::int64_t ClockStartAt(const storage::OrderClock& clock, std::int64_t census)
 }
 
 bool WaitingAt(const storage::OrderClock& clock, std::int64_t census) {
+  // DM01 counts planned (surveillance) and unscheduled (emergency, inpatient) tests as
+  // activity only: they are not on the waiting list.
+  if (!clock.activity.empty() && clock.activity != "waiting-list") return false;
   if (clock.requested_at > census) return false;
   if (clock.performed_at && clock.performed_at <= census) return false;
   if (clock.ended_at && clock.ended_at <= census) return false;
@@ -129,7 +132,7 @@ Result<std::string> Dm01Csv(storage::OrderStore& store, const orders::TestCatalo
   const std::int64_t census = end - 1;  // the last second of the month
   struct Row {
     WaitingCount waiting;
-    std::int64_t activity = 0;
+    std::int64_t waiting_list = 0, planned = 0, unscheduled = 0;  // tests performed in the month
   };
   std::map<std::pair<std::string, std::string>, Row> rows;  // (site, test group)
   auto scanned = store.ScanClocks([&](const storage::OrderClock& clock) {
@@ -137,7 +140,10 @@ Result<std::string> Dm01Csv(storage::OrderStore& store, const orders::TestCatalo
     if (WaitingAt(clock, census)) {
       Count(rows[{clock.performer_site, clock.test_group}].waiting, (census - ClockStartAt(clock, census)) / kWeek);
     }
-    if (clock.performed_at >= start && clock.performed_at < end) ++rows[{clock.performer_site, clock.test_group}].activity;
+    if (clock.performed_at >= start && clock.performed_at < end) {
+      Row& row = rows[{clock.performer_site, clock.test_group}];
+      ++(clock.activity == "planned" ? row.planned : clock.activity == "unscheduled" ? row.unscheduled : row.waiting_list);
+    }
   });
   if (!scanned) return tl::unexpected(scanned.error());
 
@@ -160,8 +166,9 @@ Result<std::string> Dm01Csv(storage::OrderStore& store, const orders::TestCatalo
       const double share = row.waiting.total ? 100.0 * static_cast<double>(row.waiting.over_six_weeks) /
                                                    static_cast<double>(row.waiting.total)
                                              : 0.0;
-      csv += fmt::format(",{},{},{},{:.1f},{},0,0,{}\r\n", row.waiting.total, row.waiting.over_six_weeks,
-                         row.waiting.over_thirteen_weeks, share, row.activity, row.activity);
+      csv += fmt::format(",{},{},{},{:.1f},{},{},{},{}\r\n", row.waiting.total, row.waiting.over_six_weeks,
+                         row.waiting.over_thirteen_weeks, share, row.waiting_list, row.planned, row.unscheduled,
+                         row.waiting_list + row.planned + row.unscheduled);
     }
   }
   return csv;

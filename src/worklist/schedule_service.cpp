@@ -71,7 +71,7 @@ Result<std::vector<dicom::Attributes>> ScheduleService::FindWorklist(const dicom
     audit_.Record({association.calling_ae, "dicom.worklist-find", query.error().message, {}, association.peer_address});
     return tl::unexpected(query.error());
   }
-  auto booked = store_.Booked(query->site, query->modality, query->from, query->to);
+  auto booked = store_.Booked(query->scheduled);
   if (!booked) return tl::unexpected(booked.error());
   std::vector<dicom::Attributes> matches;
   std::vector<std::string> entities;

@@ -134,16 +134,19 @@ Result<WorklistQuery> ParseQuery(const dicom::Attributes& identifier) {
   if (auto ok = Check(identifier); !ok) return tl::unexpected(ok.error());
   WorklistQuery query;
   query.identifier = identifier;
+  storage::ScheduledSearch& scheduled = query.scheduled;
+  scheduled.accession_number = Exact(identifier, dt::kAccessionNumber);
+  scheduled.nhs_number = Exact(identifier, dt::kPatientId);
   const auto* steps = identifier.Items(tags::kScheduledProcedureStepSequence);
   if (!steps || steps->empty()) return query;
   const dicom::Attributes& step = steps->front();
-  query.site = Exact(step, tags::kScheduledStepLocation);
-  query.modality = Exact(step, dt::kModality);
+  scheduled.site = Exact(step, tags::kScheduledStepLocation);
+  scheduled.modality = Exact(step, dt::kModality);
   for (const auto& element : step.elements()) {
     if (element.tag == tags::kScheduledStartDate && !element.value.empty()) {
       auto bounds = Bounds(element);
-      if (!bounds->first.empty()) query.from = DayStart(bounds->first, 0);
-      if (!bounds->second.empty()) query.to = DayStart(bounds->second, 1);
+      if (!bounds->first.empty()) scheduled.from = DayStart(bounds->first, 0);
+      if (!bounds->second.empty()) scheduled.to = DayStart(bounds->second, 1);
     }
   }
   return query;

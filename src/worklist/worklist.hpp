@@ -43,9 +43,9 @@ inline constexpr dicom::Tag kCodeMeaning{0x0008, 0x0104};
 // What the store is asked for, narrowed from an identifier's matching keys.
 struct WorklistQuery {
   dicom::Attributes identifier;
-  std::string site;           // a single-valued Scheduled Procedure Step Location, or ""
-  std::string modality;       // a single-valued Modality, or ""
-  std::int64_t from = 0, to = 0;  // the start-date range as [from, to) in local time; 0: open
+  // Single values of Scheduled Procedure Step Location, Modality, Accession Number
+  // and Patient ID, and the start-date range as [from, to) in local time.
+  storage::ScheduledSearch scheduled;
 };
 
 // Checks an identifier and narrows it. kInvalidInput naming the key when a

@@ -24,6 +24,7 @@ from dxtest import dicom_files, dicomgen, read_dataset, storescu
 NHS = "https://fhir.nhs.uk/Id/nhs-number"
 ODS = "https://fhir.nhs.uk/Id/ods-organization-code"
 INVESTIGATION = "https://fhir.dxhub.org/CodeSystem/investigation"
+ACTIVITY = "https://fhir.dxhub.org/CodeSystem/dm01-activity"
 WEEK = 7 * 86400
 
 
@@ -158,6 +159,7 @@ def test_the_vetting_queue_orders_by_priority_and_a_changed_examination(server):
     (lambda r: r["code"]["coding"][0].update(code="MR-ELBOW-PLUS"), "unknown test code"),
     (lambda r: r.update(subject={"reference": "Patient/elsewhere"}), "unknown patient"),
     (lambda r: r.pop("performer"), "performing site"),
+    (lambda r: r.update(category=[{"coding": [{"system": ACTIVITY, "code": "elective"}]}]), "DM01 activity"),
 ])
 def test_bad_requests_are_refused_with_an_operation_outcome(server, spoil, words):
     status, _, body = call(server, "GET", "/fhir/ServiceRequest?_count=0", accept="application/fhir+json")
@@ -171,6 +173,14 @@ def test_bad_requests_are_refused_with_an_operation_outcome(server, spoil, words
     assert b"9434765918" not in body
     status, _, body = call(server, "GET", "/fhir/ServiceRequest?_count=0", accept="application/fhir+json")
     assert json.loads(body)["total"] == before
+
+
+def test_a_planned_test_is_kept_as_such(server):
+    planned = place(server, service_request(code="CT-CHEST",
+                                            category=[{"coding": [{"system": ACTIVITY, "code": "planned"}]}]))
+    assert {"system": ACTIVITY, "code": "planned"} in [c for cat in planned["category"] for c in cat["coding"]]
+    status, _, body = call(server, "GET", f"/fhir/ServiceRequest/{planned['id']}", accept="application/fhir+json")
+    assert [c["code"] for cat in json.loads(body)["category"] for c in cat["coding"]] == ["planned"]
 
 
 def test_malformed_json_and_illegal_changes(server):
@@ -200,10 +210,11 @@ def test_malformed_json_and_illegal_changes(server):
 # (tests/tools/orders_history.py: 200,000 requests over 18 months, three sites, nine tests)
 
 def expected_waiting(rows: list[dict], census: int) -> dict:
-    """Who waits at `census` by (test group, site) and weeks, computed here from the rows."""
+    """Who waits at `census` by (test group, site) and weeks, computed here from the rows:
+    planned and unscheduled tests are activity only."""
     counts = defaultdict(Counter)
     for r in rows:
-        if not r["group"] or r["requested"] > census:
+        if not r["group"] or r["requested"] > census or r["activity"] != "waiting-list":
             continue
         if (r["performed"] and r["performed"] <= census) or (r["ended"] and r["ended"] <= census):
             continue
@@ -261,7 +272,10 @@ def test_dm01_return_matches_an_independent_count(history):
     start = int(datetime(2026, 8, 1, tzinfo=timezone.utc).timestamp())
     end = int(datetime(2026, 9, 1, tzinfo=timezone.utc).timestamp())
     expected = expected_waiting(rows, end - 1)
-    activity = Counter((r["site"], r["group"]) for r in rows if r["group"] and start <= r["performed"] < end)
+    activity = {kind: Counter((r["site"], r["group"]) for r in rows
+                              if r["group"] and start <= r["performed"] < end and r["activity"] == kind)
+                for kind in ("waiting-list", "planned", "unscheduled")}
+    assert sum(activity["planned"].values()) > 100 and sum(activity["unscheduled"].values()) > 100
     seen = set()
     for line in data:
         assert line[0] == "2026-08"
@@ -272,5 +286,7 @@ def test_dm01_return_matches_an_independent_count(history):
         assert bands == [counter.get(w, 0) for w in range(14)], (site, group)
         assert int(line[19]) == sum(bands)
         assert int(line[20]) == sum(bands[6:])
-        assert int(line[23]) == activity[(site, group)] == int(line[26])
-    assert seen == {(site, group) for (group, site) in expected} | set(activity)
+        by_kind = [activity[kind][(site, group)] for kind in ("waiting-list", "planned", "unscheduled")]
+        assert [int(x) for x in line[23:26]] == by_kind, (site, group)
+        assert int(line[26]) == sum(by_kind)
+    assert seen == {(site, group) for (group, site) in expected} | {key for kind in activity.values() for key in kind}

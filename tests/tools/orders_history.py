@@ -2,7 +2,8 @@
 """A generated history of diagnostic requests, for the waiting-list tests and the
 benchmark: COUNT requests over 18 months (May 2025 to October 2026) across three sites
 and nine tests, seeded, each with its clock (cancelled, performed after an exponential
-wait, sometimes restarted by the patient, reported, acknowledged).
+wait, sometimes restarted by the patient, reported, acknowledged); one in twenty is a
+planned test and one in twenty unscheduled, which DM01 counts as activity only.
 
     orders_history.py INDEX_SQLITE COUNT SEED   # writes the rows into a migrated index
 
@@ -49,6 +50,8 @@ def generate(count: int, seed: str) -> list[dict]:
                 if rng.random() < 0.8:
                     row["acknowledged"] = row["reported"] + int(rng.expovariate(1 / (2 * DAY)))
                     row["stage"] = "acknowledged"
+        kind = rng.random()
+        row["activity"] = "planned" if kind < 0.05 else "unscheduled" if kind < 0.10 else "waiting-list"
         rows.append(row)
     return rows
 
@@ -57,10 +60,10 @@ def insert(index_sqlite: str, rows: list[dict]) -> None:
     with sqlite3.connect(index_sqlite) as db:
         db.executemany(
             "INSERT INTO orders (id, version, last_updated, nhs_number, code, test_group, priority, stage,"
-            " performer_site, requested_at, clock_start, performed_at, reported_at, acknowledged_at, ended_at)"
-            " VALUES (?, 1, '2026-11-01T00:00:00Z', '9434765919', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " performer_site, requested_at, clock_start, performed_at, reported_at, acknowledged_at, ended_at,"
+            " activity) VALUES (?, 1, '2026-11-01T00:00:00Z', '9434765919', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(r["id"], r["code"], r["group"], r["priority"], r["stage"], r["site"], r["requested"], r["clock_start"],
-              r["performed"], r["reported"], r["acknowledged"], r["ended"]) for r in rows])
+              r["performed"], r["reported"], r["acknowledged"], r["ended"], r["activity"]) for r in rows])
 
 
 if __name__ == "__main__":

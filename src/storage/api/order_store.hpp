@@ -76,6 +76,15 @@ struct OrderPage {
   std::vector<OrderRecord> orders;
 };
 
+// What the modality worklist asks for; empty or 0 fields do not narrow.
+struct ScheduledSearch {
+  std::string site;              // booked site
+  std::string modality;
+  std::int64_t from = 0, to = 0;  // appointment in [from, to)
+  std::string accession_number;
+  std::string nhs_number;
+};
+
 // The clock columns of one request: what waiting-list figures are computed from.
 struct OrderClock {
   std::string test_group;
@@ -118,10 +127,8 @@ class OrderStore {
   virtual Result<bool> Update(const OrderRecord& order, const OrderEvent& event) = 0;
   virtual Result<std::vector<OrderEvent>> Events(const std::string& id) = 0;
   virtual Result<OrderPage> Search(const OrderSearch& search) = 0;
-  // Booked (or in-progress) requests for the modality worklist: at `site` ("" any),
-  // of `modality` ("" any), booked for [from, to) (0: open), by appointment time.
-  virtual Result<std::vector<OrderRecord>> Booked(const std::string& site, const std::string& modality,
-                                                  std::int64_t from, std::int64_t to) = 0;
+  // Booked (or in-progress) requests for the modality worklist, by appointment time.
+  virtual Result<std::vector<OrderRecord>> Booked(const ScheduledSearch& search) = 0;
   // Every request's clock, in no particular order, streamed to `visit`.
   virtual Result<void> ScanClocks(const std::function<void(const OrderClock&)>& visit) = 0;
 

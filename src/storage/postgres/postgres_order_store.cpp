@@ -195,15 +195,30 @@ Result<OrderPage> PostgresOrderStore::Search(const OrderSearch& search) {
   return page;
 }
 
-Result<std::vector<OrderRecord>> PostgresOrderStore::Booked(const std::string& site, const std::string& modality,
-                                                            std::int64_t from, std::int64_t to) {
+Result<std::vector<OrderRecord>> PostgresOrderStore::Booked(const ScheduledSearch& search) {
+  std::string where = "stage IN ('booked', 'in-progress')";
+  std::vector<std::string> params;
+  for (const auto& [column, value] : {std::pair{"booked_site", &search.site}, std::pair{"modality", &search.modality},
+                                      std::pair{"accession_number", &search.accession_number},
+                                      std::pair{"nhs_number", &search.nhs_number}}) {
+    if (value->empty()) continue;
+    params.push_back(*value);
+    where += fmt::format(" AND {} = ${}", column, params.size());
+  }
+  // Lets the planner use the unique index on accession numbers, which leaves out the empty ones.
+  if (!search.accession_number.empty()) where += " AND accession_number <> ''";
+  if (search.from) {
+    params.push_back(std::to_string(search.from));
+    where += fmt::format(" AND booked_for >= ${}::bigint", params.size());
+  }
+  if (search.to) {
+    params.push_back(std::to_string(search.to));
+    where += fmt::format(" AND booked_for < ${}::bigint", params.size());
+  }
   DX_TRY(lease, impl_->pool->Acquire());
   DX_TRY(rows, (*lease)->Prepared(
-                   fmt::format("SELECT {} FROM orders WHERE stage IN ('booked', 'in-progress') AND ($1 = '' OR booked_site = $1)"
-                               " AND ($2 = '' OR modality = $2) AND ($3::bigint = 0 OR booked_for >= $3::bigint)"
-                               " AND ($4::bigint = 0 OR booked_for < $4::bigint) ORDER BY booked_for, id",
-                               kPgOrderColumns),
-                   {site, modality, std::to_string(from), std::to_string(to)}));
+                   fmt::format("SELECT {} FROM orders WHERE {} ORDER BY booked_for, id", kPgOrderColumns, where),
+                   params));
   std::vector<OrderRecord> orders;
   for (int i = 0; i < rows->size(); ++i) orders.push_back(PgOrderFromRow(*rows, i));
   return orders;

@@ -25,8 +25,7 @@ class PostgresOrderStore : public OrderStore {
   Result<bool> Update(const OrderRecord& order, const OrderEvent& event) override;
   Result<std::vector<OrderEvent>> Events(const std::string& id) override;
   Result<OrderPage> Search(const OrderSearch& search) override;
-  Result<std::vector<OrderRecord>> Booked(const std::string& site, const std::string& modality, std::int64_t from,
-                                          std::int64_t to) override;
+  Result<std::vector<OrderRecord>> Booked(const ScheduledSearch& search) override;
   Result<void> ScanClocks(const std::function<void(const OrderClock&)>& visit) override;
   Result<void> CreateStep(const ProcedureStep& step) override;
   Result<std::optional<ProcedureStep>> ReadStep(const std::string& uid) override;

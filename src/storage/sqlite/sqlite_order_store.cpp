@@ -243,16 +243,34 @@ Result<OrderPage> SqliteOrderStore::Search(const OrderSearch& search) {
   return page;
 }
 
-Result<std::vector<OrderRecord>> SqliteOrderStore::Booked(const std::string& site, const std::string& modality,
-                                                          std::int64_t from, std::int64_t to) {
+Result<std::vector<OrderRecord>> SqliteOrderStore::Booked(const ScheduledSearch& search) {
+  std::string where = "stage IN ('booked', 'in-progress')";
+  std::vector<std::string> text;
+  std::vector<std::int64_t> numbers;
+  // Text parameters are bound first, numbers after, each in the order added.
+  for (const auto& [column, value] : {std::pair{"booked_site", &search.site}, std::pair{"modality", &search.modality},
+                                      std::pair{"accession_number", &search.accession_number},
+                                      std::pair{"nhs_number", &search.nhs_number}}) {
+    if (value->empty()) continue;
+    where += fmt::format(" AND {} = ?", column);
+    text.push_back(*value);
+  }
+  // Lets the planner use the unique index on accession numbers, which leaves out the empty ones.
+  if (!search.accession_number.empty()) where += " AND accession_number <> ''";
+  if (search.from) {
+    where += " AND booked_for >= ?";
+    numbers.push_back(search.from);
+  }
+  if (search.to) {
+    where += " AND booked_for < ?";
+    numbers.push_back(search.to);
+  }
   std::lock_guard lock(mutex_);
-  DX_TRY(select, connection_->Prepare(fmt::format(
-                     "SELECT {} FROM orders WHERE stage IN ('booked', 'in-progress') AND (? = '' OR booked_site = ?)"
-                     " AND (? = '' OR modality = ?) AND (? = 0 OR booked_for >= ?) AND (? = 0 OR booked_for < ?)"
-                     " ORDER BY booked_for, id",
-                     kOrderColumns)));
-  select->Bind(1, site).Bind(2, site).Bind(3, modality).Bind(4, modality).Bind(5, from).Bind(6, from).Bind(7, to).Bind(
-      8, to);
+  DX_TRY(select, connection_->Prepare(
+                     fmt::format("SELECT {} FROM orders WHERE {} ORDER BY booked_for, id", kOrderColumns, where)));
+  int p = 1;
+  for (const auto& value : text) select->Bind(p++, value);
+  for (auto value : numbers) select->Bind(p++, value);
   std::vector<OrderRecord> orders;
   while (true) {
     DX_TRY(more, select->Step());

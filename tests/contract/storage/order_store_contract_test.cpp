@@ -148,13 +148,17 @@ TEST_P(OrderStoreContract, SearchBookedAndScan) {
   stages.stages = {"booked"};
   stages.requested_from = 1008;
   EXPECT_EQ(store->Search(stages)->total, 2);
-  auto booked = store->Booked("", "MR", 0, 0);
+  auto booked = store->Booked({"", "MR", 0, 0, "", ""});
   ASSERT_TRUE(booked);
   ASSERT_EQ(booked->size(), 3u);
   EXPECT_EQ((*booked)[0].id, "o9");  // earliest appointment first
-  EXPECT_EQ(store->Booked("RYY02", "", 0, 0)->size(), 2u);
-  EXPECT_EQ(store->Booked("", "CT", 0, 0)->size(), 0u);
-  EXPECT_EQ(store->Booked("", "", 4992, 4993)->size(), 1u);
+  EXPECT_EQ(store->Booked({"RYY02", "", 0, 0, "", ""})->size(), 2u);
+  EXPECT_EQ(store->Booked({"", "CT", 0, 0, "", ""})->size(), 0u);
+  EXPECT_EQ(store->Booked({"", "", 4992, 4993, "", ""})->size(), 1u);
+  EXPECT_EQ(store->Booked({"", "", 0, 0, "DX8", ""})->size(), 1u);
+  EXPECT_EQ(store->Booked({"", "", 0, 0, "DX1", ""})->size(), 0u);  // not booked
+  EXPECT_EQ(store->Booked({"", "", 0, 0, "", orders[8].nhs_number})->size(), 3u);
+  EXPECT_EQ(store->Booked({"", "", 0, 0, "", "9000000009"})->size(), 0u);
   // An in-progress request stays on the worklist; a performed one leaves it.
   auto started = *store->Read("o9");
   started->stage = "in-progress";
@@ -162,7 +166,7 @@ TEST_P(OrderStoreContract, SearchBookedAndScan) {
   auto done = *store->Read("o8");
   done->stage = "performed";
   ASSERT_TRUE(*store->Update(*done, {"o8", "performed", 5000, "CT01", ""}));
-  EXPECT_EQ(store->Booked("", "MR", 0, 0)->size(), 2u);
+  EXPECT_EQ(store->Booked({"", "MR", 0, 0, "", ""})->size(), 2u);
   int scanned = 0, planned = 0;
   ASSERT_TRUE(store->ScanClocks([&](const OrderClock& clock) {
     ++scanned;

@@ -26,8 +26,7 @@ class ClockStore : public storage::OrderStore {
   }
   Result<std::vector<storage::OrderEvent>> Events(const std::string&) override { return Fail(ErrorCode::kUnsupported, ""); }
   Result<storage::OrderPage> Search(const storage::OrderSearch&) override { return Fail(ErrorCode::kUnsupported, ""); }
-  Result<std::vector<storage::OrderRecord>> Booked(const std::string&, const std::string&, std::int64_t,
-                                                   std::int64_t) override {
+  Result<std::vector<storage::OrderRecord>> Booked(const storage::ScheduledSearch&) override {
     return Fail(ErrorCode::kUnsupported, "");
   }
   Result<void> ScanClocks(const std::function<void(const OrderClock&)>& visit) override {
@@ -125,7 +124,16 @@ TEST(Waits, Dm01CsvRowsAndColumns) {
   ASSERT_TRUE(catalogue);
   auto tested = Clock("CT", "B", 40);
   tested.performed_at = kCensus - 5 * kDay;  // in October: activity
-  ClockStore store({Clock("MRI", "A", 3), Clock("MRI", "A", 50), Clock("CT", "B", 10), tested});
+  auto planned = Clock("CT", "B", 20);  // planned and unscheduled: activity, never waiting
+  planned.activity = "planned";
+  planned.performed_at = kCensus - 2 * kDay;
+  auto unscheduled = Clock("CT", "B", 1);
+  unscheduled.activity = "unscheduled";
+  unscheduled.performed_at = kCensus - 1 * kDay;
+  auto planned_waiting = Clock("CT", "B", 60);
+  planned_waiting.activity = "planned";
+  ClockStore store({Clock("MRI", "A", 3), Clock("MRI", "A", 50), Clock("CT", "B", 10), tested, planned, unscheduled,
+                    planned_waiting});
   auto csv = Dm01Csv(store, *catalogue, "2026-10");
   ASSERT_TRUE(csv);
   std::vector<std::string> lines;
@@ -140,7 +148,7 @@ TEST(Waits, Dm01CsvRowsAndColumns) {
                            0),
             0u);
   EXPECT_EQ(lines[1], "2026-10,A,MRI,\"Magnetic Resonance Imaging\",Imaging,1,0,0,0,0,0,0,1,0,0,0,0,0,0,2,1,0,50.0,0,0,0,0");
-  EXPECT_EQ(lines[2], "2026-10,B,CT,\"Computed Tomography\",Imaging,0,1,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0.0,1,0,0,1");
+  EXPECT_EQ(lines[2], "2026-10,B,CT,\"Computed Tomography\",Imaging,0,1,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0.0,1,1,1,3");
   EXPECT_FALSE(Dm01Csv(store, *catalogue, "2026-13"));
   EXPECT_FALSE(Dm01Csv(store, *catalogue, "October"));
 }

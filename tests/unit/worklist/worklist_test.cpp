@@ -109,10 +109,13 @@ TEST_F(WorklistTest, AQueryIsNarrowedForTheStore) {
                                   {dt::kModality, "CS", "CT"},
                                   {tags::kScheduledStepLocation, "SH", "RX*"}}));
   ASSERT_TRUE(parsed);
-  EXPECT_EQ(parsed->modality, "CT");
-  EXPECT_EQ(parsed->site, "");  // a wildcard is matched afterwards, not by the store
-  EXPECT_EQ(parsed->from, 1795392000);  // 2026-11-23T00:00Z
-  EXPECT_EQ(parsed->to, 1795564800);    // 2026-11-25T00:00Z
+  EXPECT_EQ(parsed->scheduled.modality, "CT");
+  EXPECT_EQ(parsed->scheduled.site, "");  // a wildcard is matched afterwards, not by the store
+  EXPECT_EQ(parsed->scheduled.from, 1795392000);  // 2026-11-23T00:00Z
+  EXPECT_EQ(parsed->scheduled.to, 1795564800);    // 2026-11-25T00:00Z
+  auto by_accession = ParseQuery(Query({}, {{dt::kAccessionNumber, "SH", "DX42"}, {dt::kPatientId, "LO", "94*"}}));
+  EXPECT_EQ(by_accession->scheduled.accession_number, "DX42");
+  EXPECT_EQ(by_accession->scheduled.nhs_number, "");
 }
 
 TEST_F(WorklistTest, TheResponseHoldsTheRequestedKeysAndWholeSequencesWhenAskedEmpty) {
