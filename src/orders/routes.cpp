@@ -121,6 +121,82 @@ void RegisterOrderRoutes(http::Router& router, storage::OrderStore& store, const
     return response;
   });
 
+  // Update: the clinical content of a request not yet vetted; "revoked" cancels one
+  // still waiting (statusReason.text is the reason). The patient never changes.
+  router.Add("PUT", std::string(kRoot) + "/{id}", [&store, &catalogue, &audit, clock, pathway](
+                                                      const http::Request& request) {
+    const std::string& id = request.params.at("id");
+    json body = json::parse(request.body, nullptr, false);
+    if (!body.is_object()) return fhir::Outcome(400, "invalid", "the body is not a JSON object");
+    if (body.contains("id") && body["id"] != id) {
+      return fhir::Outcome(400, "invalid", fmt::format("the resource's id is not {}", id), "ServiceRequest.id");
+    }
+    auto found = store.Read(id);
+    if (!found) throw Error(found.error());
+    if (!*found) return fhir::Outcome(404, "not-found", fmt::format("no ServiceRequest/{}: requests are created by POST", id));
+    storage::OrderRecord stored = **found;
+    const std::string& match = request.Header("if-match");
+    if (!match.empty() && match != fmt::format("W/\"{}\"", stored.version)) {
+      return fhir::Outcome(412, "conflict", fmt::format("the request is at version {}, not {}", stored.version, match));
+    }
+    auto answer = [&](const Result<storage::OrderRecord>& moved, const std::string& what) {
+      audit.Record({"http", "fhir.update", moved ? "success " + what : moved.error().message,
+                    {"ServiceRequest/" + id, "patient:" + stored.nhs_number}, ""});
+      if (!moved) {
+        const int status = moved.error().code == ErrorCode::kInvalidInput ? 422 : HttpStatus(moved.error().code);
+        return fhir::Outcome(status, status == 409 ? "conflict" : "invalid", moved.error().message);
+      }
+      http::Response response = FhirJson(WriteServiceRequest(*moved));
+      response.headers["ETag"] = fmt::format("W/\"{}\"", moved->version);
+      return response;
+    };
+    // Who: the authenticated user, else the requester (a FHIR resource names no one else).
+    std::string actor = Actor(request, json::object());
+    if (actor.empty()) actor = stored.requester;
+    if (body.value("status", "") == "revoked") {
+      Change cancel;
+      cancel.kind = Change::Kind::kCancel;
+      cancel.actor = actor;
+      cancel.at = clock();
+      if (auto reason = body.find("statusReason"); reason != body.end() && reason->is_object()) {
+        cancel.reason = reason->value("text", "");
+      }
+      return answer(pathway->Move(id, cancel), "cancelled");
+    }
+    RequestProblem problem;
+    auto parsed = ReadServiceRequest(body, catalogue, clock(), &problem);
+    if (!parsed) {
+      audit.Record({"http", "fhir.update", "refused: " + problem.message, {"ServiceRequest/" + id}, ""});
+      return fhir::Outcome(422, "invalid", problem.message, problem.location);
+    }
+    if (parsed->nhs_number != stored.nhs_number) {
+      return fhir::Outcome(422, "invalid", "a request cannot move to another patient: place a new one",
+                           "ServiceRequest.subject");
+    }
+    if (stored.stage != stage::kRequested) {
+      return fhir::Outcome(409, "conflict", fmt::format("a request that is {} cannot be changed, only cancelled "
+                                                        "(status revoked) while it waits", stored.stage));
+    }
+    storage::OrderRecord updated = stored;
+    for (auto field : {&storage::OrderRecord::patient_name, &storage::OrderRecord::birth_date, &storage::OrderRecord::sex,
+                       &storage::OrderRecord::requester, &storage::OrderRecord::practice,
+                       &storage::OrderRecord::performer_site, &storage::OrderRecord::code,
+                       &storage::OrderRecord::code_display, &storage::OrderRecord::modality,
+                       &storage::OrderRecord::test_group, &storage::OrderRecord::priority,
+                       &storage::OrderRecord::activity, &storage::OrderRecord::details}) {
+      updated.*field = (*parsed).*field;
+    }
+    json changed = json::object();
+    if (updated.code != stored.code) changed["code"] = {{"from", stored.code}, {"to", updated.code}};
+    if (updated.priority != stored.priority) changed["priority"] = {{"from", stored.priority}, {"to", updated.priority}};
+    auto saved = store.Update(updated, {id, "updated", clock(), actor, changed.empty() ? "" : changed.dump()});
+    if (!saved) throw Error(saved.error());
+    if (!*saved) return fhir::Outcome(409, "conflict", "the request changed meanwhile; read it again");
+    auto reread = store.Read(id);
+    if (!reread || !*reread) throw Error(ErrorCode::kStorage, "the updated request cannot be read back");
+    return answer(**reread, "updated");
+  });
+
   router.Add("GET", std::string(kRoot) + "/{id}", [&store, &audit](const http::Request& request) {
     const std::string& id = request.params.at("id");
     auto found = store.Read(id);

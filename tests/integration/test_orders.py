@@ -183,6 +183,54 @@ def test_a_planned_test_is_kept_as_such(server):
     assert [c["code"] for cat in json.loads(body)["category"] for c in cat["coding"]] == ["planned"]
 
 
+def put(server, rid: str, resource: dict, if_match: str | None = None):
+    data = json.dumps(resource).encode()
+    headers = {"Accept": "application/fhir+json", "Content-Type": "application/fhir+json"}
+    if if_match:
+        headers["If-Match"] = if_match
+    request = urllib.request.Request(f"http://127.0.0.1:{server.http_port}/fhir/ServiceRequest/{rid}", data=data,
+                                     method="PUT", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read())
+
+
+def test_a_request_is_updated_before_vetting_and_only_cancelled_after(server):
+    created = place(server, service_request(code="MR-KNEE"))
+    rid = created["id"]
+    changed = service_request(code="MR-LSPINE", priority="urgent", id=rid,
+                              note=[{"text": "now with leg weakness"}])
+    status, headers, body = put(server, rid, changed, if_match='W/"1"')
+    assert status == 200, body
+    assert body["priority"] == "urgent" and body["code"]["coding"][0]["code"] == "MR-LSPINE"
+    assert body["note"] == [{"text": "now with leg weakness"}] and headers["ETag"] == 'W/"2"'
+    status, _, body = put(server, rid, changed, if_match='W/"1"')
+    assert status == 412 and body["resourceType"] == "OperationOutcome"
+    other = service_request(nhs="9000000009", id=rid)
+    status, _, body = put(server, rid, other)
+    assert status == 422 and "another patient" in body["issue"][0]["diagnostics"]
+    status, _, body = put(server, "no-such-request", service_request())
+    assert status == 404
+    status, _, body = put(server, rid, service_request(id="someone-else"))
+    assert status == 400
+
+    status, _, _ = call(server, "POST", f"/orders/{rid}/vet", {"decision": "accept", "by": "dr.reader"})
+    assert status == 200
+    status, _, body = put(server, rid, service_request(code="CT-HEAD", id=rid))
+    assert status == 409 and "vetted" in body["issue"][0]["diagnostics"]
+    status, _, body = put(server, rid, {**changed, "status": "revoked"})
+    assert status == 422 and "reason" in body["issue"][0]["diagnostics"]
+    status, _, body = put(server, rid, {**changed, "status": "revoked", "statusReason": {"text": "seen privately"}})
+    assert status == 200 and body["status"] == "revoked"
+    status, _, body = call(server, "GET", f"/orders/{rid}/clock")
+    events = json.loads(body)["events"]
+    assert [e["event"] for e in events] == ["requested", "updated", "vetted", "cancelled"]
+    assert events[1]["detail"]["code"] == {"from": "MR-KNEE", "to": "MR-LSPINE"}
+    assert events[3]["detail"]["reason"] == "seen privately"
+
+
 def test_malformed_json_and_illegal_changes(server):
     status, _, body = call(server, "POST", "/fhir/ServiceRequest", b"{not json", "application/fhir+json")
     assert status == 400 and json.loads(body)["resourceType"] == "OperationOutcome"
