@@ -1,5 +1,5 @@
 // OrderStore on PostgreSQL (migrations/postgres/0005_orders.sql,
-// 0007_worklist.sql), so that nodes
+// 0006_worklist.sql), so that nodes
 // sharing a database share their requests. A pool of connections; thread-safe.
 #pragma once
 

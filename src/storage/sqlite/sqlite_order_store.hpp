@@ -1,5 +1,5 @@
 // OrderStore on SQLite (migrations/sqlite/0005_orders.sql,
-// 0007_worklist.sql), sharing the data
+// 0006_worklist.sql), sharing the data
 // folder's index.sqlite. One connection behind a mutex: requests change at human
 // speed, and the waiting-list scan reads a snapshot. Thread-safe.
 #pragma once
