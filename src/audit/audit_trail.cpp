@@ -72,7 +72,8 @@ FileAuditTrail::FileAuditTrail(std::string path, bool durable, int fd, std::uint
       fd_(fd),
       known_size_(size),
       next_sequence_(next_sequence),
-      last_hash_(std::move(last_hash)) {}
+      last_hash_(std::move(last_hash)),
+      synced_size_(size) {}
 
 FileAuditTrail::~FileAuditTrail() { ::close(fd_); }
 
@@ -92,6 +93,11 @@ void FileAuditTrail::CatchUp(std::uint64_t size) {
 }
 
 void FileAuditTrail::Record(const Event& event) {
+  const std::uint64_t end = Append(event);
+  if (durable_) SyncThrough(end);
+}
+
+std::uint64_t FileAuditTrail::Append(const Event& event) {
   const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   std::lock_guard guard(mutex_);
   AuditFileLock lock(fd_);
@@ -117,10 +123,22 @@ void FileAuditTrail::Record(const Event& event) {
     if (n <= 0) break;  // disk full or I/O error: the next Verify reports the torn line
     written += static_cast<std::size_t>(n);
   }
-  if (durable_) ::fdatasync(fd_);
   known_size_ += written;
   last_hash_ = hash;
   ++next_sequence_;
+  return known_size_;
+}
+
+void FileAuditTrail::SyncThrough(std::uint64_t end) {
+  std::lock_guard sync(sync_mutex_);
+  if (synced_size_ >= end) return;  // an fdatasync that began after this entry was written covered it
+  std::uint64_t written = 0;        // everything appended so far, which this fdatasync will cover
+  {
+    std::lock_guard guard(mutex_);
+    written = known_size_;
+  }
+  ::fdatasync(fd_);
+  synced_size_ = written;
 }
 
 Result<std::uint64_t> FileAuditTrail::Verify(const std::string& path) {

@@ -30,7 +30,9 @@ class AuditTrail {
   virtual void Record(const Event& event) = 0;
 };
 
-// Appends JSON lines to a file; with `durable`, fsyncs after every entry.
+// Appends JSON lines to a file; with `durable`, Record returns only once its entry
+// is on disk. Entries are appended one at a time, but concurrent Records share
+// the fdatasync: one that starts after an entry was written covers it.
 class FileAuditTrail : public AuditTrail {
  public:
   static Result<std::unique_ptr<FileAuditTrail>> Open(const std::string& path, bool durable);
@@ -47,6 +49,10 @@ class FileAuditTrail : public AuditTrail {
                  std::string last_hash);
   // Reads entries appended by other processes since `known_size_` (the caller holds the flock).
   void CatchUp(std::uint64_t size);
+  // Appends the entry (holding the flock); returns the file size after it.
+  std::uint64_t Append(const Event& event);
+  // Returns once the file is on disk through byte `end`.
+  void SyncThrough(std::uint64_t end);
 
   std::string path_;
   bool durable_;
@@ -55,6 +61,8 @@ class FileAuditTrail : public AuditTrail {
   std::uint64_t known_size_;  // bytes of the file this object has accounted for
   std::uint64_t next_sequence_;
   std::string last_hash_;
+  std::mutex sync_mutex_;       // held by the thread running fdatasync
+  std::uint64_t synced_size_;   // bytes known to be on disk (guarded by sync_mutex_)
 };
 
 }  // namespace dx::audit

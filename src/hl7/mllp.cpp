@@ -2,6 +2,7 @@
 
 #include <utility>  // Boost 1.74's asio needs std::exchange declared first
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -90,46 +91,46 @@ void MllpServer::Impl::Session(tcp::socket socket) {
   while (true) {
     const std::size_t n = socket.read_some(asio::buffer(chunk), error);
     if (error) break;  // closed, reset, timed out or stopped
-    for (std::size_t i = 0; i < n; ++i) {
-      const char c = chunk[i];
-      if (!in_frame) {
-        if (c == kStartBlock) {
+    std::size_t i = 0;
+    while (i < n) {
+      if (!in_frame) {  // bytes between frames (stray CR/LF) are ignored
+        if (chunk[i++] == kStartBlock) {
           in_frame = true;
           oversized = false;
           message.clear();
         }
-        continue;  // bytes between frames (stray CR/LF) are ignored
-      }
-      if (c == kEndBlock) {
-        // The end block is followed by a carriage return; it may arrive in the next read.
-        in_frame = false;
-        std::string ack;
-        try {
-          ack = oversized ? handler.Oversized(message, options.max_message_bytes, peer) : handler.Handle(message, peer);
-        } catch (const std::exception& e) {  // no answer can be built: close, the sender will retry
-          log->error("event=handler-failed reason=\"{}\" peer={}", e.what(), peer);
-          socket.shutdown(tcp::socket::shutdown_both, error);
-          return;
-        }
-        asio::write(socket, asio::buffer(Frame(ack)), error);
-        if (error) break;
-        ++handled;
-        if (oversized) {
-          socket.shutdown(tcp::socket::shutdown_both, error);
-          log->warn("event=frame-refused reason=\"over {} bytes\" peer={}", options.max_message_bytes, peer);
-          return;
-        }
         continue;
       }
-      if (c == kStartBlock) {  // a new frame before the end of the last: start again
+      // Inside a frame, everything up to the next block character is the message.
+      std::size_t end = i;
+      while (end < n && chunk[end] != kEndBlock && chunk[end] != kStartBlock) ++end;
+      const std::size_t room = options.max_message_bytes - message.size();
+      message.append(chunk + i, std::min(end - i, room));
+      if (end - i > room) oversized = true;  // keep reading to the end block, answer once
+      i = end;
+      if (i == n) break;
+      if (chunk[i++] == kStartBlock) {  // a new frame before the end of the last: start again
         message.clear();
         oversized = false;
         continue;
       }
-      if (message.size() < options.max_message_bytes) {
-        message += c;
-      } else {
-        oversized = true;  // keep reading to the end block, answer once
+      // The end block is followed by a carriage return; it may arrive in the next read.
+      in_frame = false;
+      std::string ack;
+      try {
+        ack = oversized ? handler.Oversized(message, options.max_message_bytes, peer) : handler.Handle(message, peer);
+      } catch (const std::exception& e) {  // no answer can be built: close, the sender will retry
+        log->error("event=handler-failed reason=\"{}\" peer={}", e.what(), peer);
+        socket.shutdown(tcp::socket::shutdown_both, error);
+        return;
+      }
+      asio::write(socket, asio::buffer(Frame(ack)), error);
+      if (error) break;
+      ++handled;
+      if (oversized) {
+        socket.shutdown(tcp::socket::shutdown_both, error);
+        log->warn("event=frame-refused reason=\"over {} bytes\" peer={}", options.max_message_bytes, peer);
+        return;
       }
     }
     if (error) break;

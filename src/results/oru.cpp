@@ -7,16 +7,15 @@
 #include <charconv>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "core/hash.hpp"
 #include "core/nhs_number.hpp"
 #include "fhir/search.hpp"
+#include "results/json_text.hpp"
 
 namespace dx::results {
 namespace {
 
-using Json = nlohmann::ordered_json;  // keeps "resourceType" first, as FHIR examples do
 using hl7::AckProblem;
 using hl7::ErrorCondition;
 
@@ -34,23 +33,32 @@ std::string SystemUri(const std::string& system, const std::string& sender) {
 }
 
 // A CE/CWE value at `field` (repetition 1) as a CodeableConcept, with its main coding.
-Json CodeableConcept(const hl7::Message& m, const hl7::Segment& s, int field, const std::string& sender,
-                     std::string* main_code = nullptr) {
-  Json codeable = Json::object();
-  Json codings = Json::array();
+std::string CodeableConcept(const hl7::Message& m, const hl7::Segment& s, int field, const std::string& sender,
+                            std::string* main_code = nullptr) {
+  JsonObject codeable;
+  JsonArray codings;
   for (int triplet = 0; triplet < 2; ++triplet) {  // identifier^text^system, then the alternate
     const std::string code = m.Get(s, field, 1 + 3 * triplet);
     if (code.empty()) continue;
     const std::string uri = SystemUri(m.Get(s, field, 3 + 3 * triplet), sender);
-    Json coding = {{"system", uri}, {"code", code}};
-    if (const std::string display = m.Get(s, field, 2 + 3 * triplet); !display.empty()) coding["display"] = display;
+    JsonObject coding;
+    coding.String("system", uri).String("code", code);
+    if (const std::string display = m.Get(s, field, 2 + 3 * triplet); !display.empty()) {
+      coding.String("display", display);
+    }
     if (main_code && main_code->empty()) *main_code = uri + "|" + code;
-    codings.push_back(std::move(coding));
+    codings.Add(coding.Text());
   }
-  if (!codings.empty()) codeable["coding"] = std::move(codings);
+  if (!codings.empty()) codeable.Json("coding", codings.Text());
   const std::string text = m.Get(s, field, 2);
-  if (!text.empty()) codeable["text"] = text;
-  return codeable;
+  if (!text.empty()) codeable.String("text", text);
+  return codeable.Text();
+}
+
+// A one-coding CodeableConcept list, as FHIR categories are written.
+std::string CategoryList(std::string_view system, std::string_view code) {
+  const std::string codings = JsonArray().Add(JsonObject().String("system", system).String("code", code).Text()).Text();
+  return JsonArray().Add(JsonObject().Json("coding", codings).Text()).Text();
 }
 
 std::string_view TrimSpaces(std::string_view text) {
@@ -81,20 +89,19 @@ std::optional<double> Number(std::string_view text) {
   return value;
 }
 
-Json Quantity(double value, const std::string& unit) {
-  Json q = {{"value", value}};
-  if (!unit.empty()) {
-    q["unit"] = unit;
-    q["system"] = "http://unitsofmeasure.org";
-    q["code"] = unit;
-  }
-  return q;
+// A Quantity, UCUM-coded when it has a unit; `comparator` ("<", ">=", ...) when not empty.
+std::string Quantity(double value, const std::string& unit, const std::string& comparator = "") {
+  JsonObject q;
+  q.Number("value", value);
+  if (!unit.empty()) q.String("unit", unit).String("system", "http://unitsofmeasure.org").String("code", unit);
+  if (!comparator.empty()) q.String("comparator", comparator);
+  return q.Text();
 }
 
 // OBX-7 ("3.5-5.0", "<5", ">1", "3.5 - 5.0") as a FHIR referenceRange; the text is
 // always kept, the bounds only when they are numbers.
-Json ReferenceRange(const std::string& text, const std::string& unit) {
-  Json range = Json::object();
+std::string ReferenceRange(const std::string& text, const std::string& unit) {
+  JsonObject range;
   std::optional<double> low, high;
   const std::string_view trimmed = TrimSpaces(text);
   if (!trimmed.empty() && (trimmed.front() == '<' || trimmed.front() == '>')) {
@@ -106,10 +113,10 @@ Json ReferenceRange(const std::string& text, const std::string& unit) {
     high = Number(trimmed.substr(dash + 1));
     if (!low || !high) low = high = std::nullopt;
   }
-  if (low) range["low"] = Quantity(*low, unit);
-  if (high) range["high"] = Quantity(*high, unit);
-  range["text"] = text;
-  return range;
+  if (low) range.Json("low", Quantity(*low, unit));
+  if (high) range.Json("high", Quantity(*high, unit));
+  range.String("text", text);
+  return range.Text();
 }
 
 std::optional<std::string> ReportStatus(const std::string& code) {
@@ -135,7 +142,7 @@ std::optional<std::string> ObservationStatus(const std::string& code, const std:
 }
 
 struct Interpretation {
-  Json codeable;
+  std::string codeable;  // a CodeableConcept, or empty when there are no flags
   bool abnormal = false;
   bool critical = false;
 };
@@ -143,29 +150,28 @@ struct Interpretation {
 // OBX-8 flags (table 0078) as v3 ObservationInterpretation codes.
 std::optional<Interpretation> Flags(const hl7::Message& m, const hl7::Segment& s) {
   Interpretation out;
-  Json codings = Json::array();
+  JsonArray codings;
   for (int r = 1; r <= m.Repetitions(s, 8); ++r) {
     const std::string flag = m.Get(s, 8, 1, r);
     static const char* const kKnown[] = {"L", "H", "LL", "HH", "N", "A", "AA", "<", ">", "S", "R", "I", "U", "D", "B", "W", "NEG", "POS"};
     if (flag.empty()) continue;
     if (std::find(std::begin(kKnown), std::end(kKnown), flag) == std::end(kKnown)) return std::nullopt;
-    codings.push_back({{"system", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"}, {"code", flag}});
+    codings.Add(JsonObject()
+                    .String("system", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation")
+                    .String("code", flag)
+                    .Text());
     if (flag != "N" && flag != "NEG" && flag != "S") out.abnormal = true;
     if (flag == "LL" || flag == "HH" || flag == "AA") out.critical = true;
   }
-  if (!codings.empty()) out.codeable = {{"coding", codings}};
+  if (!codings.empty()) out.codeable = JsonObject().Json("coding", codings.Text()).Text();
   return out;
 }
 
-// Text that is not UTF-8 (a sender's other character set, or damage) is replaced,
-// never allowed to fail the message.
-std::string Dump(const Json& resource) { return resource.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 std::string ShortHash(const std::string& text) { return Sha256Hex(text).substr(0, 24); }
 
-// The NTE comments in `segments` [from, to) as FHIR Annotations.
-Json Notes(const hl7::Message& m, std::size_t from, std::size_t to) {
-  Json notes = Json::array();
+// The texts of the NTE comments in `segments` [from, to), one per NTE that has any.
+std::vector<std::string> Notes(const hl7::Message& m, std::size_t from, std::size_t to) {
+  std::vector<std::string> notes;
   const auto& segments = m.segments();
   for (std::size_t i = from; i < to && i < segments.size(); ++i) {
     if (segments[i].name != "NTE") break;
@@ -174,9 +180,16 @@ Json Notes(const hl7::Message& m, std::size_t from, std::size_t to) {
       if (r > 1) text += "\n";
       text += m.Get(segments[i], 3, 1, r);
     }
-    if (!text.empty()) notes.push_back({{"text", text}});
+    if (!text.empty()) notes.push_back(std::move(text));
   }
   return notes;
+}
+
+// Comments as a list of FHIR Annotations.
+std::string Annotations(const std::vector<std::string>& notes) {
+  JsonArray annotations;
+  for (const auto& note : notes) annotations.Add(JsonObject().String("text", note).Text());
+  return annotations.Text();
 }
 
 }  // namespace
@@ -259,10 +272,12 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
                                   "the NHS number in PID-3 is not valid (10 digits with a Modulus 11 check digit)"));
   }
   nhs = *normalized;
-  Json subject = {{"identifier", {{"system", fhir::kNhsNumberSystem}, {"value", nhs}}}};
+  JsonObject subject;
+  subject.Json("identifier", JsonObject().String("system", fhir::kNhsNumberSystem).String("value", nhs).Text());
   if (const std::string family = m.Get(*pid, 5, 1); !family.empty()) {
-    subject["display"] = fmt::format("{}{}", family, m.Get(*pid, 5, 2).empty() ? "" : ", " + m.Get(*pid, 5, 2));
+    subject.String("display", fmt::format("{}{}", family, m.Get(*pid, 5, 2).empty() ? "" : ", " + m.Get(*pid, 5, 2)));
   }
+  const std::string subject_json = subject.Text();
   std::string practice;
   if (const hl7::Segment* pd1 = m.Find("PD1")) {
     practice = m.Get(*pd1, 3, 10).empty() ? m.Get(*pd1, 3, 3) : m.Get(*pd1, 3, 10);
@@ -273,16 +288,16 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
 
   std::vector<storage::ResourceRecord> out;
   const hl7::Segment* orc = nullptr;
-  storage::ResourceRecord* report = nullptr;
-  Json report_json, results = Json::array();
+  std::size_t report_index = 0;  // out[report_index] is the current report, once obr_count > 0
+  JsonObject report_json;        // the current report, without its results
+  JsonArray results;             // references to its observations
   int obr_count = 0, obx_in_report = 0;
   auto finish_report = [&] {
-    if (!report) return;
-    if (!results.empty()) report_json["result"] = results;
-    report->json = Dump(report_json);
-    results = Json::array();
+    if (obr_count == 0) return;
+    if (!results.empty()) report_json.Json("result", results.Text());
+    out[report_index].json = report_json.Text();
+    results = JsonArray();
   };
-  std::vector<std::size_t> report_indices;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const hl7::Segment& s = segments[i];
     if (s.name == "ORC") {
@@ -298,7 +313,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
                                       fmt::format("OBR-25 result status '{}' is not in HL7 table 0123", m.Get(s, 25))));
       }
       std::string code;
-      Json codeable = CodeableConcept(m, s, 4, sender, &code);
+      const std::string codeable = CodeableConcept(m, s, 4, sender, &code);
       if (code.empty()) {
         return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, location + "4",
                                       "OBR-4 (the universal service identifier) is empty"));
@@ -311,39 +326,52 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
       std::string effective = FhirDateTime(m.Get(s, 7));
       if (effective.empty()) effective = message_time;
       const std::string section = m.Get(s, 24);
-      report_json = {{"resourceType", "DiagnosticReport"}, {"id", id}, {"status", *status}};
-      Json identifiers = Json::array();
+      const std::string category = section.empty() ? "LAB" : section;
+      report_json = JsonObject();
+      report_json.String("resourceType", "DiagnosticReport").String("id", id).String("status", *status);
+      JsonArray identifiers;
       if (!placer.empty()) {
-        identifiers.push_back({{"type", {{"text", "Placer order number"}}},
-                               {"system", "urn:dxhub:placer-order"}, {"value", placer}});
+        identifiers.Add(JsonObject()
+                            .Json("type", JsonObject().String("text", "Placer order number").Text())
+                            .String("system", "urn:dxhub:placer-order")
+                            .String("value", placer)
+                            .Text());
       }
       if (!filler.empty()) {
-        identifiers.push_back({{"type", {{"text", "Filler order number"}}},
-                               {"system", "urn:dxhub:filler-order:" + sender.substr(0, sender.find('|'))},
-                               {"value", filler}});
+        identifiers.Add(JsonObject()
+                            .Json("type", JsonObject().String("text", "Filler order number").Text())
+                            .String("system", "urn:dxhub:filler-order:" + sender.substr(0, sender.find('|')))
+                            .String("value", filler)
+                            .Text());
       }
-      if (!identifiers.empty()) report_json["identifier"] = identifiers;
+      if (!identifiers.empty()) report_json.Json("identifier", identifiers.Text());
       if (!placer.empty()) {
-        report_json["basedOn"] = Json::array(
-            {{{"type", "ServiceRequest"}, {"identifier", {{"system", "urn:dxhub:placer-order"}, {"value", placer}}}}});
+        const std::string order_identifier =
+            JsonObject().String("system", "urn:dxhub:placer-order").String("value", placer).Text();
+        report_json.Json("basedOn", JsonArray()
+                                        .Add(JsonObject()
+                                                 .String("type", "ServiceRequest")
+                                                 .Json("identifier", order_identifier)
+                                                 .Text())
+                                        .Text());
       }
-      report_json["category"] = Json::array(
-          {{{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v2-0074"},
-                                     {"code", section.empty() ? "LAB" : section}}})}}});
-      report_json["code"] = codeable;
-      report_json["subject"] = subject;
-      if (!effective.empty()) report_json["effectiveDateTime"] = effective;
+      report_json.Json("category", CategoryList("http://terminology.hl7.org/CodeSystem/v2-0074", category));
+      report_json.Json("code", codeable);
+      report_json.Json("subject", subject_json);
+      if (!effective.empty()) report_json.String("effectiveDateTime", effective);
       const std::string issued = FhirDateTime(m.Get(s, 22));
       if (!issued.empty() || !message_time.empty()) {
         const std::string instant = issued.empty() ? message_time : issued;
-        if (instant.size() > 10) report_json["issued"] = instant;
+        if (instant.size() > 10) report_json.String("issued", instant);
       }
-      if (!performer.empty()) report_json["performer"] = Json::array({{{"display", performer}}});
-      Json notes = Notes(m, i + 1, segments.size());
+      if (!performer.empty()) {
+        report_json.Json("performer", JsonArray().Add(JsonObject().String("display", performer).Text()).Text());
+      }
+      const auto notes = Notes(m, i + 1, segments.size());
       if (!notes.empty()) {
         std::string conclusion;
-        for (const auto& note : notes) conclusion += (conclusion.empty() ? "" : "\n") + note["text"].get<std::string>();
-        report_json["conclusion"] = conclusion;
+        for (const auto& note : notes) conclusion += (conclusion.empty() ? "" : "\n") + note;
+        report_json.String("conclusion", conclusion);
       }
       std::string report_practice = practice;
       if (orc && report_practice.empty()) {
@@ -354,26 +382,26 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
       record.id = id;
       record.nhs_number = nhs;
       record.status = *status;
-      record.category = section.empty() ? "LAB" : section;
+      record.category = category;
       record.code = code;
       record.effective = effective;
       record.practice = report_practice;
       out.push_back(std::move(record));
-      report_indices.push_back(out.size() - 1);
-      report = &out[report_indices.back()];
+      report_index = out.size() - 1;
     } else if (s.name == "OBX") {
       ++obx_in_report;
       const std::string location = fmt::format("OBX^{}^", obx_in_report);
-      if (!report) {
+      if (obr_count == 0) {
         return tl::unexpected(Problem(ErrorCondition::kSegmentSequence, "OBX", "an OBX segment comes before any OBR"));
       }
+      const storage::ResourceRecord& report = out[report_index];
       const std::string type = m.Get(s, 2);
       std::string code;
-      Json codeable = CodeableConcept(m, s, 3, sender, &code);
+      const std::string codeable = CodeableConcept(m, s, 3, sender, &code);
       if (code.empty()) {
         return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, location + "3", "OBX-3 is empty"));
       }
-      const auto status = ObservationStatus(m.Get(s, 11), report->status);
+      const auto status = ObservationStatus(m.Get(s, 11), report.status);
       if (!status) {
         return tl::unexpected(Problem(ErrorCondition::kTableValueNotFound, location + "11",
                                       fmt::format("OBX-11 status '{}' is not in HL7 table 0085", m.Get(s, 11))));
@@ -384,16 +412,17 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
                                       "OBX-8 holds an abnormal flag not in HL7 table 0078"));
       }
       const std::string set_id = m.Get(s, 1).empty() ? std::to_string(obx_in_report) : m.Get(s, 1);
-      const std::string id = report->id + "-" + set_id + (m.Get(s, 4).empty() ? "" : "." + ShortHash(m.Get(s, 4)).substr(0, 6));
-      Json obs = {{"resourceType", "Observation"}, {"id", id}, {"status", *status}};
-      obs["category"] = Json::array(
-          {{{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"},
-                                     {"code", "laboratory"}}})}}});
-      obs["code"] = codeable;
-      obs["subject"] = subject;
+      const std::string id = report.id + "-" + set_id + (m.Get(s, 4).empty() ? "" : "." + ShortHash(m.Get(s, 4)).substr(0, 6));
+      JsonObject obs;
+      obs.String("resourceType", "Observation").String("id", id).String("status", *status);
+      static const std::string kLaboratory =
+          CategoryList("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory");
+      obs.Json("category", kLaboratory);
+      obs.Json("code", codeable);
+      obs.Json("subject", subject_json);
       std::string effective = FhirDateTime(m.Get(s, 14));
-      if (effective.empty()) effective = report->effective;
-      if (!effective.empty()) obs["effectiveDateTime"] = effective;
+      if (effective.empty()) effective = report.effective;
+      if (!effective.empty()) obs.String("effectiveDateTime", effective);
       const std::string unit = m.Get(s, 6, 1);
       const std::string raw_value = m.Get(s, 5);
       if (type == "NM") {
@@ -402,13 +431,13 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
           return tl::unexpected(Problem(ErrorCondition::kDataTypeError, location + "5",
                                         fmt::format("OBX-5 is not a number although OBX-2 says NM")));
         }
-        if (value) obs["valueQuantity"] = Quantity(*value, unit);
+        if (value) obs.Json("valueQuantity", Quantity(*value, unit));
       } else if (type == "ST" || type == "TX" || type == "FT") {
         std::string text;
         for (int r = 1; r <= m.Repetitions(s, 5); ++r) text += (r > 1 ? "\n" : "") + m.Get(s, 5, 1, r);
-        if (!text.empty()) obs["valueString"] = text;
+        if (!text.empty()) obs.String("valueString", text);
       } else if (type == "CE" || type == "CWE") {
-        obs["valueCodeableConcept"] = CodeableConcept(m, s, 5, sender);
+        obs.Json("valueCodeableConcept", CodeableConcept(m, s, 5, sender));
       } else if (type == "SN") {
         // comparator ^ number ^ separator ^ number
         const std::string comparator = m.Get(s, 5, 1), separator = m.Get(s, 5, 3);
@@ -418,13 +447,18 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
                                         "OBX-5 is not a structured numeric (comparator^number^separator^number)"));
         }
         if (first && separator.empty()) {
-          Json q = Quantity(*first, unit);
-          if (comparator == "<" || comparator == "<=" || comparator == ">" || comparator == ">=") q["comparator"] = comparator;
-          obs["valueQuantity"] = q;
+          const bool known = comparator == "<" || comparator == "<=" || comparator == ">" || comparator == ">=";
+          obs.Json("valueQuantity", Quantity(*first, unit, known ? comparator : ""));
         } else if (first && second && (separator == "-" || separator == "^")) {
-          obs["valueRange"] = {{"low", Quantity(*first, unit)}, {"high", Quantity(*second, unit)}};
+          obs.Json("valueRange", JsonObject()
+                                     .Json("low", Quantity(*first, unit))
+                                     .Json("high", Quantity(*second, unit))
+                                     .Text());
         } else if (first && second && (separator == ":" || separator == "/")) {
-          obs["valueRatio"] = {{"numerator", {{"value", *first}}}, {"denominator", {{"value", *second}}}};
+          obs.Json("valueRatio", JsonObject()
+                                     .Json("numerator", JsonObject().Number("value", *first).Text())
+                                     .Json("denominator", JsonObject().Number("value", *second).Text())
+                                     .Text());
         } else if (first) {
           return tl::unexpected(Problem(ErrorCondition::kDataTypeError, location + "5",
                                         fmt::format("OBX-5 separator '{}' is not -, : or /", separator)));
@@ -437,11 +471,10 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
                                                   type)));
       }
       if (const std::string range = m.Get(s, 7); !range.empty()) {
-        obs["referenceRange"] = Json::array({ReferenceRange(range, unit)});
+        obs.Json("referenceRange", JsonArray().Add(ReferenceRange(range, unit)).Text());
       }
-      if (!flags->codeable.empty()) obs["interpretation"] = Json::array({flags->codeable});
-      Json notes = Notes(m, i + 1, segments.size());
-      if (!notes.empty()) obs["note"] = notes;
+      if (!flags->codeable.empty()) obs.Json("interpretation", JsonArray().Add(flags->codeable).Text());
+      if (const auto notes = Notes(m, i + 1, segments.size()); !notes.empty()) obs.Json("note", Annotations(notes));
       storage::ResourceRecord record;
       record.type = "Observation";
       record.id = id;
@@ -450,15 +483,14 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
       record.category = "laboratory";
       record.code = code;
       record.effective = effective;
-      record.report_id = report->id;
+      record.report_id = report.id;
       record.abnormal = flags->abnormal;
       record.urgent = flags->critical;
-      record.json = Dump(obs);
-      report->abnormal = report->abnormal || flags->abnormal;
-      report->urgent = report->urgent || flags->critical;
-      results.push_back({{"reference", "Observation/" + id}});
-      out.push_back(std::move(record));
-      report = &out[report_indices.back()];  // push_back may have moved it
+      record.json = obs.Text();
+      results.Add(JsonObject().String("reference", "Observation/" + id).Text());
+      out[report_index].abnormal = out[report_index].abnormal || flags->abnormal;
+      out[report_index].urgent = out[report_index].urgent || flags->critical;
+      out.push_back(std::move(record));  // may move the report: `report` is not used after this
     }
   }
   finish_report();

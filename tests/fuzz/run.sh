@@ -10,9 +10,9 @@ out="${2:-build/fuzz}"
 mkdir -p "$out/corpus"
 cp tests/fuzz/corpus/hl7/* "$out/corpus/"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc)
-sources=(tests/fuzz/hl7_fuzz.cpp src/hl7/message.cpp src/hl7/ack.cpp src/results/oru.cpp src/core/error.cpp
-         src/core/hash.cpp src/core/nhs_number.cpp)
-if [ ! -x "$out/hl7_fuzz" ] || [ -n "$(find "${sources[@]}" src/hl7 src/results/oru.hpp -newer "$out/hl7_fuzz" | head -1)" ]; then
+sources=(tests/fuzz/hl7_fuzz.cpp src/hl7/message.cpp src/hl7/ack.cpp src/results/oru.cpp src/results/json_text.cpp
+         src/core/error.cpp src/core/hash.cpp src/core/nhs_number.cpp)
+if [ ! -x "$out/hl7_fuzz" ] || [ -n "$(find "${sources[@]}" src/hl7 src/results/oru.hpp src/results/json_text.hpp -newer "$out/hl7_fuzz" | head -1)" ]; then
   clang++ "${flags[@]}" "${sources[@]}" -lfmt -lcrypto -o "$out/hl7_fuzz"
 fi
 "$out/hl7_fuzz" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 "$out/corpus" 2>&1 |

@@ -1,5 +1,6 @@
 // The SQL every ResultStore adapter runs for a ResourceSearch over the
-// fhir_resources table (migrations/<dialect>/0003_results.sql): a WHERE clause
+// fhir_resources table (migrations/<dialect>/0003_results.sql, indexes as of
+// 0007_results_indexes.sql): a WHERE clause
 // with '?' placeholders and their values in order (adapters whose driver numbers
 // its placeholders renumber them), and the ORDER BY. Only fixed column names
 // ever enter the text; every value is a parameter.
@@ -49,10 +50,6 @@ inline ResultSearchSql MakeResultSearchSql(const ResourceSearch& search) {
       if (bar != std::string::npos) sql.params.push_back(code);
     }
     sql.where += ")";
-  }
-  if (!search.report_id.empty()) {
-    sql.where += " AND report_id = ?";
-    sql.params.push_back(search.report_id);
   }
   for (const auto& [op, bound] : search.effective) {
     sql.where += op == "<" ? " AND effective < ?" : " AND effective >= ?";

@@ -68,7 +68,6 @@ struct ResourceSearch {
   std::vector<std::string> statuses;         // any of
   std::vector<std::string> categories;       // any of
   std::vector<std::string> codes;            // any of (system|code, or a bare code matching any system)
-  std::string report_id;                     // Observations of one report
   // Bounds on `effective`, all of: (">=" or "<", ISO 8601 prefix compared as text,
   // so "2026-11-20" starts that day and "2026-11-21" ends it).
   std::vector<std::pair<std::string, std::string>> effective;
@@ -125,6 +124,18 @@ class ResultStore {
   // sender and control id, earlier or earlier in `messages`) changes nothing.
   // An error means nothing at all was stored.
   virtual Result<std::vector<StoreOutcome>> StoreMessages(const std::vector<IncomingMessage>& messages) = 0;
+
+  // StoreMessages in two halves, for a caller that lets one batch wait for the
+  // disk while the next batch's transaction runs (results/group_commit.hpp).
+  // CommitMessages returns once the transaction has committed: readable, and safe
+  // from a crash of this process, but perhaps not yet on disk. Sync returns once
+  // every transaction committed before it was called is durable (per the store's
+  // durability setting); concurrent calls share the work. A store whose commits
+  // are durable when they return has nothing to split.
+  virtual Result<std::vector<StoreOutcome>> CommitMessages(const std::vector<IncomingMessage>& messages) {
+    return StoreMessages(messages);
+  }
+  virtual Result<void> Sync() { return {}; }
 
   // One message; kConflict when it was stored before.
   Result<void> StoreMessage(const MessageRecord& message, const std::string& ack,

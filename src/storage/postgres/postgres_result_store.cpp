@@ -42,6 +42,55 @@ StoredResource PgResourceFromRow(const Rows& rows, int row) {
   return stored;
 }
 
+// Writes each resource as its next version (with its history row and, for an urgent
+// report, a notification), inside the caller's transaction. Most resources are new:
+// they cost one INSERT; only a known id pays for copying its current version to the
+// history and updating it.
+Result<void> PgStoreResources(Connection& c, const std::vector<ResourceRecord>& resources,
+                              const std::string& message_pk) {
+  // The last inbox action when this version arrives: only later actions handle it.
+  constexpr char kActionsBefore[] = "(SELECT COALESCE(MAX(pk), 0) FROM inbox_actions)";
+  for (const auto& r : resources) {
+    // $1 … $14, the same for the INSERT and the UPDATE.
+    const std::vector<std::string> values{
+        r.nhs_number, r.status, r.category, r.code, r.effective, r.report_id, r.practice,
+        r.abnormal ? "1" : "0", r.urgent ? "1" : "0", message_pk, r.json,
+        r.code.substr(r.code.rfind('|') + 1), r.type, r.id};
+    DX_TRY(inserted, c.Prepared(fmt::format("INSERT INTO fhir_resources (nhs_number, status, category, code, effective,"
+                                            " report_id, practice, abnormal, urgent, message_pk, json, code_value, type,"
+                                            " id, version, last_updated, actions_before) VALUES ($1, $2, $3, $4, $5, $6,"
+                                            " $7, $8, $9, $10, $11, $12, $13, $14, 1, {}, {})"
+                                            " ON CONFLICT (type, id) DO NOTHING RETURNING version",
+                                            postgres::kUtcNowSql, kActionsBefore),
+                                values));
+    std::string version = inserted->empty() ? "" : inserted->Text(0, 0);
+    if (version.empty()) {  // a known id: this is its next version
+      DX_TRY(kept, c.Prepared("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
+                              " SELECT type, id, version, status, last_updated, message_pk, json FROM fhir_resources"
+                              " WHERE type = $1 AND id = $2",
+                              {r.type, r.id}));
+      DX_TRY(updated, c.Prepared(fmt::format("UPDATE fhir_resources SET version = version + 1, nhs_number = $1,"
+                                             " status = $2, category = $3, code = $4, effective = $5, report_id = $6,"
+                                             " practice = $7, abnormal = $8, urgent = $9, message_pk = $10, json = $11,"
+                                             " code_value = $12, last_updated = {}, actions_before = {}"
+                                             " WHERE type = $13 AND id = $14 RETURNING version",
+                                             postgres::kUtcNowSql, kActionsBefore),
+                                 values));
+      if (updated->empty()) return Fail(ErrorCode::kStorage, "update returned no version");
+      version = updated->Text(0, 0);
+    }
+    if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
+      DX_TRY(raised, c.Prepared(fmt::format("INSERT INTO notifications (report_id, practice, nhs_number, raised_at,"
+                                            " reason, actions_before) VALUES ($1, $2, $3, {}, $4, {})",
+                                            postgres::kUtcNowSql, kActionsBefore),
+                                {r.id, r.practice, r.nhs_number,
+                                 version != "1" ? "corrected result with a critical value"
+                                                : "result with a critical value"}));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 struct PostgresResultStore::Impl {
@@ -95,41 +144,8 @@ Result<std::vector<StoreOutcome>> PostgresResultStore::StoreMessages(const std::
             outcomes.push_back({false, earlier->empty() ? "" : earlier->Text(0, 0)});
             continue;
           }
-          const std::string message_pk = inserted->Text(0, 0);
-          for (const auto& r : resources) {
-            DX_TRY(kept, c.Prepared("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk,"
-                                  " json) SELECT type, id, version, status, last_updated, message_pk, json"
-                                  " FROM fhir_resources WHERE type = $1 AND id = $2",
-                                  {r.type, r.id}));
-          DX_TRY(stored,
-                   c.Prepared(fmt::format(
-                                  "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code,"
-                                  " effective, report_id, practice, abnormal, urgent, last_updated, message_pk, json,"
-                                  " code_value, actions_before) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-                                  " {0}, $12, $13, $14, (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))"
-                                  " ON CONFLICT (type, id) DO UPDATE SET version = fhir_resources.version + 1,"
-                                  " nhs_number = excluded.nhs_number, status = excluded.status,"
-                                  " category = excluded.category, code = excluded.code, effective = excluded.effective,"
-                                  " report_id = excluded.report_id, practice = excluded.practice,"
-                                  " abnormal = excluded.abnormal, urgent = excluded.urgent,"
-                                  " last_updated = excluded.last_updated, message_pk = excluded.message_pk,"
-                                  " json = excluded.json, code_value = excluded.code_value,"
-                                  " actions_before = excluded.actions_before"
-                                  " RETURNING version, last_updated",
-                                  postgres::kUtcNowSql),
-                              {r.type, r.id, r.nhs_number, r.status, r.category, r.code, r.effective, r.report_id,
-                               r.practice, r.abnormal ? "1" : "0", r.urgent ? "1" : "0", message_pk, r.json,
-                               r.code.substr(r.code.rfind('|') + 1)}));
-            const std::string version = stored->Text(0, 0);
-              if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
-              DX_TRY(raised, c.Prepared(fmt::format("INSERT INTO notifications (report_id, practice, nhs_number,"
-                                                    " raised_at, reason, actions_before) VALUES ($1, $2, $3, {}, $4,"
-                                                    " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))",
-                                                    postgres::kUtcNowSql),
-                                        {r.id, r.practice, r.nhs_number,
-                                         version != "1" ? "corrected result with a critical value"
-                                                        : "result with a critical value"}));
-            }
+          if (auto stored = PgStoreResources(c, resources, inserted->Text(0, 0)); !stored) {
+            return tl::unexpected(stored.error());
           }
           outcomes.push_back({true, ""});
         }

@@ -1,5 +1,11 @@
 #include "storage/sqlite/sqlite_result_store.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -43,52 +49,74 @@ StoredResource ResourceFromRow(const sqlite::Statement& row, int first = 0) {
 }
 
 // Writes each resource as its next version (with its history row and, for an urgent
-// report, a notification), inside the caller's transaction.
+// report, a notification), inside the caller's transaction. Most resources are new:
+// they cost one INSERT; only a known id pays for copying its current version to the
+// history and updating it. `actions_before` is the last inbox action (constant within
+// the write transaction).
 Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& resources, std::int64_t message_pk,
-                            const std::string& now) {
+                            const std::string& now, std::int64_t actions_before) {
   for (const auto& r : resources) {
-    {  // the version this one supersedes, if any, goes to the history
+    const std::string code_value = r.code.substr(r.code.rfind('|') + 1);
+    std::int64_t version = 1;
+    {
+      DX_TRY(insert, c.Prepare("INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code,"
+                               " effective, report_id, practice, abnormal, urgent, last_updated, message_pk, json,"
+                               " code_value, actions_before) VALUES (?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                               " ON CONFLICT (type, id) DO NOTHING"));
+      insert->Bind(1, r.type)
+          .Bind(2, r.id)
+          .Bind(3, r.nhs_number)
+          .Bind(4, r.status)
+          .Bind(5, r.category)
+          .Bind(6, r.code)
+          .Bind(7, r.effective)
+          .Bind(8, r.report_id)
+          .Bind(9, r.practice)
+          .Bind(10, std::int64_t{r.abnormal})
+          .Bind(11, std::int64_t{r.urgent})
+          .Bind(12, now)
+          .Bind(13, message_pk)
+          .Bind(14, r.json)
+          .Bind(15, code_value)
+          .Bind(16, actions_before);
+      DX_TRY(inserted, insert->Run());
+    }
+    if (sqlite3_changes(c.handle()) == 0) {  // a known id: this is its next version
       DX_TRY(keep, c.Prepare("INSERT INTO fhir_history (type, id, version, status, last_updated, message_pk, json)"
                              " SELECT type, id, version, status, last_updated, message_pk, json FROM fhir_resources"
                              " WHERE type = ? AND id = ?"));
       keep->Bind(1, r.type).Bind(2, r.id);
       DX_TRY(kept, keep->Run());
+      DX_TRY(update, c.Prepare("UPDATE fhir_resources SET version = version + 1, nhs_number = ?, status = ?,"
+                               " category = ?, code = ?, effective = ?, report_id = ?, practice = ?, abnormal = ?,"
+                               " urgent = ?, last_updated = ?, message_pk = ?, json = ?, code_value = ?,"
+                               " actions_before = ? WHERE type = ? AND id = ? RETURNING version"));
+      update->Bind(1, r.nhs_number)
+          .Bind(2, r.status)
+          .Bind(3, r.category)
+          .Bind(4, r.code)
+          .Bind(5, r.effective)
+          .Bind(6, r.report_id)
+          .Bind(7, r.practice)
+          .Bind(8, std::int64_t{r.abnormal})
+          .Bind(9, std::int64_t{r.urgent})
+          .Bind(10, now)
+          .Bind(11, message_pk)
+          .Bind(12, r.json)
+          .Bind(13, code_value)
+          .Bind(14, actions_before)
+          .Bind(15, r.type)
+          .Bind(16, r.id);
+      DX_TRY(returned, update->Step());
+      if (!*returned) return Fail(ErrorCode::kStorage, "update returned no version");
+      version = update->Int(0);
     }
-    DX_TRY(upsert, c.Prepare(
-                       "INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code, effective,"
-                       " report_id, practice, abnormal, urgent, last_updated, message_pk, json, code_value,"
-                       " actions_before) VALUES (?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                       " (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions)) ON CONFLICT (type, id) DO UPDATE SET"
-                       " version = fhir_resources.version + 1, nhs_number = excluded.nhs_number,"
-                       " status = excluded.status, category = excluded.category, code = excluded.code,"
-                       " effective = excluded.effective, report_id = excluded.report_id, practice = excluded.practice,"
-                       " abnormal = excluded.abnormal, urgent = excluded.urgent,"
-                       " last_updated = excluded.last_updated, message_pk = excluded.message_pk,"
-                       " json = excluded.json, code_value = excluded.code_value,"
-                       " actions_before = excluded.actions_before RETURNING version"));
-    upsert->Bind(1, r.type)
-        .Bind(2, r.id)
-        .Bind(3, r.nhs_number)
-        .Bind(4, r.status)
-        .Bind(5, r.category)
-        .Bind(6, r.code)
-        .Bind(7, r.effective)
-        .Bind(8, r.report_id)
-        .Bind(9, r.practice)
-        .Bind(10, std::int64_t{r.abnormal})
-        .Bind(11, std::int64_t{r.urgent})
-        .Bind(12, now)
-        .Bind(13, message_pk)
-        .Bind(14, r.json)
-        .Bind(15, r.code.substr(r.code.rfind('|') + 1));
-    DX_TRY(returned, upsert->Step());
-    if (!*returned) return Fail(ErrorCode::kStorage, "upsert returned no version");
-    const std::int64_t version = upsert->Int(0);
     if (r.type == "DiagnosticReport" && r.urgent && !r.practice.empty()) {
       DX_TRY(raise, c.Prepare("INSERT INTO notifications (report_id, practice, nhs_number, raised_at, reason,"
-                              " actions_before) VALUES (?,?,?,?,?, (SELECT COALESCE(MAX(pk), 0) FROM inbox_actions))"));
+                              " actions_before) VALUES (?,?,?,?,?,?)"));
       raise->Bind(1, r.id).Bind(2, r.practice).Bind(3, r.nhs_number).Bind(4, now).Bind(
-          5, version > 1 ? "corrected result with a critical value" : "result with a critical value");
+          5, version > 1 ? "corrected result with a critical value" : "result with a critical value").Bind(
+          6, actions_before);
       DX_TRY(raised, raise->Run());
     }
   }
@@ -97,14 +125,146 @@ Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& re
 
 }  // namespace
 
+// Copies the WAL into the database file on a thread and connection of its own,
+// so that a commit only appends to the WAL and never waits for the database
+// file's writes and fsync. A round is a PASSIVE checkpoint (it blocks neither the
+// writer nor readers), run each time commits have added kCheckpointPages to the
+// WAL. SQLite starts the WAL over from its beginning only when a write
+// transaction begins with all of it copied, which continuous commits never allow;
+// so a writer that finds the WAL over kWalPagesLimit waits for one round with no
+// commit in between (Bound), and the WAL never grows past that.
+class SqliteResultStore::Checkpointer {
+ public:
+  static constexpr int kCheckpointPages = 1000;  // SQLite's automatic checkpoint size
+  static constexpr int kWalPagesLimit = 8 * kCheckpointPages;
+
+  explicit Checkpointer(std::unique_ptr<Connection> connection)
+      : connection_(std::move(connection)), thread_([this] { Run(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wanted_.notify_one();
+    done_.notify_all();
+    thread_.join();
+  }
+
+  // The writer's WAL hook (sqlite3_wal_hook), called after each commit.
+  static int AfterCommit(void* checkpointer, sqlite3*, const char*, int wal_pages) {
+    auto& self = *static_cast<Checkpointer*>(checkpointer);
+    std::lock_guard lock(self.mutex_);
+    if (wal_pages < self.wal_pages_) self.requested_at_ = 0;  // the WAL started over
+    self.wal_pages_ = wal_pages;
+    if (wal_pages - self.requested_at_ >= kCheckpointPages) {
+      self.requested_at_ = wal_pages;
+      self.due_ = true;
+      self.wanted_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  // Called by the writer before a write transaction, with no other write in
+  // progress: when the WAL is over kWalPagesLimit, returns after a whole round.
+  void Bound() {
+    std::unique_lock lock(mutex_);
+    if (wal_pages_ < kWalPagesLimit) return;
+    const std::uint64_t round = started_ + 1;  // the next round to start copies all the WAL
+    due_ = true;
+    wanted_.notify_one();
+    done_.wait(lock, [&] { return finished_ >= round || stopping_; });
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wanted_.wait(lock, [&] { return due_ || stopping_; });
+      if (stopping_) return;
+      due_ = false;
+      ++started_;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+      ++finished_;
+      done_.notify_all();
+    }
+  }
+
+  std::unique_ptr<Connection> connection_;
+  std::mutex mutex_;
+  std::condition_variable wanted_;  // a round is due, or stopping
+  std::condition_variable done_;    // a round finished, or stopping
+  int wal_pages_ = 0;               // in the WAL after the last commit
+  int requested_at_ = 0;            // its size when a round was last asked for
+  bool due_ = false;
+  bool stopping_ = false;
+  std::uint64_t started_ = 0, finished_ = 0;  // rounds
+  std::thread thread_;              // last: starts once the members above exist
+};
+
+// Durability for the writer, which commits with synchronous=NORMAL (the WAL is
+// written but not synced): Sync fdatasyncs the WAL file, and one fdatasync covers
+// every commit made before it started. A commit whose frames SQLite has since
+// reused the WAL over is durable too: SQLite starts the WAL over only once a
+// checkpoint has copied all of it into the database file and synced that file.
+class SqliteResultStore::WalSync {
+ public:
+  // `wal_path` must exist, and stay, while the writer's connection is open.
+  static Result<std::unique_ptr<WalSync>> Open(const std::string& wal_path) {
+    const int fd = ::open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Fail(ErrorCode::kStorage, fmt::format("cannot open the WAL {}", wal_path));
+    return std::unique_ptr<WalSync>(new WalSync(fd));
+  }
+  ~WalSync() { ::close(fd_); }
+
+  // After each commit on the writer's connection.
+  void Committed() { ++committed_; }
+
+  Result<void> Sync() {
+    const std::uint64_t needed = committed_;
+    std::lock_guard lock(mutex_);
+    if (synced_ >= needed) return {};  // an fdatasync that started after that commit covered it
+    const std::uint64_t covered = committed_;
+    if (::fdatasync(fd_) != 0) return Fail(ErrorCode::kStorage, "cannot sync the WAL to disk");
+    synced_ = covered;
+    return {};
+  }
+
+ private:
+  explicit WalSync(int fd) : fd_(fd) {}
+
+  const int fd_;
+  std::atomic<std::uint64_t> committed_{0};
+  std::mutex mutex_;          // held by the thread running fdatasync
+  std::uint64_t synced_ = 0;  // commits known to be on disk
+};
+
 Result<std::unique_ptr<SqliteResultStore>> SqliteResultStore::Open(const std::string& path, bool durable) {
   DX_TRY(connection, Connection::Open(path, durable));
   if (auto migrated = sqlite::ApplyMigrations(**connection, path); !migrated) return tl::unexpected(migrated.error());
-  return std::unique_ptr<SqliteResultStore>(new SqliteResultStore(std::move(*connection)));
+  std::unique_ptr<WalSync> wal_sync;
+  if (durable) {  // the migrations wrote, so the WAL exists
+    DX_TRY(opened, WalSync::Open(path + "-wal"));
+    wal_sync = std::move(*opened);
+    if (auto normal = (*connection)->Execute("PRAGMA synchronous=NORMAL"); !normal) {
+      return tl::unexpected(normal.error());
+    }
+  }
+  DX_TRY(checkpoint_connection, Connection::Open(path, durable));
+  auto checkpointer = std::make_unique<Checkpointer>(std::move(*checkpoint_connection));
+  // Replaces SQLite's automatic checkpoint on this connection.
+  sqlite3_wal_hook((*connection)->handle(), &Checkpointer::AfterCommit, checkpointer.get());
+  return std::unique_ptr<SqliteResultStore>(
+      new SqliteResultStore(std::move(*connection), std::move(checkpointer), std::move(wal_sync)));
 }
 
-SqliteResultStore::SqliteResultStore(std::unique_ptr<Connection> connection) : connection_(std::move(connection)) {}
-SqliteResultStore::~SqliteResultStore() = default;
+SqliteResultStore::SqliteResultStore(std::unique_ptr<Connection> connection, std::unique_ptr<Checkpointer> checkpointer,
+                                     std::unique_ptr<WalSync> wal_sync)
+    : connection_(std::move(connection)), checkpointer_(std::move(checkpointer)), wal_sync_(std::move(wal_sync)) {}
+SqliteResultStore::~SqliteResultStore() { sqlite3_wal_hook(connection_->handle(), nullptr, nullptr); }
+
+Result<void> SqliteResultStore::Sync() { return wal_sync_ ? wal_sync_->Sync() : Result<void>{}; }
 
 Result<std::optional<std::string>> SqliteResultStore::FindAck(const std::string& sender,
                                                               const std::string& control_id) {
@@ -117,36 +277,54 @@ Result<std::optional<std::string>> SqliteResultStore::FindAck(const std::string&
 }
 
 Result<std::vector<StoreOutcome>> SqliteResultStore::StoreMessages(const std::vector<IncomingMessage>& messages) {
+  DX_TRY(outcomes, CommitMessages(messages));
+  if (auto synced = Sync(); !synced) return tl::unexpected(synced.error());
+  return outcomes;
+}
+
+Result<std::vector<StoreOutcome>> SqliteResultStore::CommitMessages(const std::vector<IncomingMessage>& messages) {
   std::lock_guard lock(mutex_);
+  checkpointer_->Bound();
   Connection& c = *connection_;
   const std::string now = sqlite::UtcNow();
-  return sqlite::InTransaction(c, [&]() -> Result<std::vector<StoreOutcome>> {
+  auto committed = sqlite::InTransaction(c, [&]() -> Result<std::vector<StoreOutcome>> {
+    std::int64_t actions_before = 0;
+    {
+      DX_TRY(last_action, c.Prepare("SELECT COALESCE(MAX(pk), 0) FROM inbox_actions"));
+      DX_TRY(row, last_action->Step());
+      actions_before = last_action->Int(0);
+    }
     std::vector<StoreOutcome> outcomes;
+    outcomes.reserve(messages.size());
     for (const auto& [message, ack, resources] : messages) {
       {
+        DX_TRY(insert, c.Prepare("INSERT INTO hl7_messages (sender, control_id, message_type, received_at, raw, ack)"
+                                 " VALUES (?,?,?,?,?,?) ON CONFLICT (sender, control_id) DO NOTHING"));
+        insert->Bind(1, message.sender)
+            .Bind(2, message.control_id)
+            .Bind(3, message.message_type)
+            .Bind(4, message.received_at)
+            .Bind(5, message.raw)
+            .Bind(6, ack);
+        DX_TRY(inserted, insert->Run());
+      }
+      if (sqlite3_changes(c.handle()) == 0) {  // stored before (or earlier in this batch)
         DX_TRY(seen, c.Prepare("SELECT ack FROM hl7_messages WHERE sender = ? AND control_id = ?"));
         seen->Bind(1, message.sender).Bind(2, message.control_id);
         DX_TRY(found, seen->Step());
-        if (*found) {
-          outcomes.push_back({false, seen->Text(0)});
-          continue;
-        }
+        outcomes.push_back({false, *found ? seen->Text(0) : ""});
+        continue;
       }
-      DX_TRY(insert, c.Prepare("INSERT INTO hl7_messages (sender, control_id, message_type, received_at, raw, ack)"
-                               " VALUES (?,?,?,?,?,?)"));
-      insert->Bind(1, message.sender)
-          .Bind(2, message.control_id)
-          .Bind(3, message.message_type)
-          .Bind(4, message.received_at)
-          .Bind(5, message.raw)
-          .Bind(6, ack);
-      DX_TRY(inserted, insert->Run());
       const std::int64_t message_pk = sqlite3_last_insert_rowid(c.handle());
-      if (auto stored = StoreResources(c, resources, message_pk, now); !stored) return tl::unexpected(stored.error());
+      if (auto stored = StoreResources(c, resources, message_pk, now, actions_before); !stored) {
+        return tl::unexpected(stored.error());
+      }
       outcomes.push_back({true, ""});
     }
     return outcomes;
   });
+  if (committed && wal_sync_) wal_sync_->Committed();
+  return committed;
 }
 
 Result<std::optional<StoredResource>> SqliteResultStore::Read(const std::string& type, const std::string& id,
@@ -249,18 +427,23 @@ Result<std::vector<InboxEntry>> SqliteResultStore::Inbox(const std::string& prac
 }
 
 Result<void> SqliteResultStore::Act(const InboxAction& action) {
-  std::lock_guard lock(mutex_);
-  Connection& c = *connection_;
-  return sqlite::InTransaction(c, [&]() -> Result<void> {
-    DX_TRY(report, c.Prepare("SELECT 1 FROM fhir_resources WHERE type = 'DiagnosticReport' AND id = ?"));
-    report->Bind(1, action.report_id);
-    DX_TRY(found, report->Step());
-    if (!*found) return Fail(ErrorCode::kNotFound, fmt::format("no report {}", action.report_id));
-    DX_TRY(insert, c.Prepare("INSERT INTO inbox_actions (report_id, action, actor, at, comment) VALUES (?,?,?,?,?)"));
-    insert->Bind(1, action.report_id).Bind(2, action.action).Bind(3, action.actor).Bind(4, action.at).Bind(
-        5, action.comment);
-    return insert->Run();
-  });
+  {
+    std::lock_guard lock(mutex_);
+    Connection& c = *connection_;
+    auto acted = sqlite::InTransaction(c, [&]() -> Result<void> {
+      DX_TRY(report, c.Prepare("SELECT 1 FROM fhir_resources WHERE type = 'DiagnosticReport' AND id = ?"));
+      report->Bind(1, action.report_id);
+      DX_TRY(found, report->Step());
+      if (!*found) return Fail(ErrorCode::kNotFound, fmt::format("no report {}", action.report_id));
+      DX_TRY(insert, c.Prepare("INSERT INTO inbox_actions (report_id, action, actor, at, comment) VALUES (?,?,?,?,?)"));
+      insert->Bind(1, action.report_id).Bind(2, action.action).Bind(3, action.actor).Bind(4, action.at).Bind(
+          5, action.comment);
+      return insert->Run();
+    });
+    if (!acted) return acted;
+    if (wal_sync_) wal_sync_->Committed();
+  }
+  return Sync();
 }
 
 Result<std::vector<Notification>> SqliteResultStore::Notifications(const std::string& practice,

@@ -1,6 +1,8 @@
 // ResultStore on SQLite: the result tables live in the same file as the instance
 // index (migration 0003) and are used through one connection behind a mutex.
-// Thread-safe.
+// A commit only appends to the WAL: checkpoints run on a thread of their own, and
+// when durable the WAL is fsynced by Sync, outside the lock, so that one batch's
+// fsync overlaps the next batch's transaction. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -17,12 +19,16 @@ class Connection;
 
 class SqliteResultStore : public ResultStore {
  public:
-  // Opens (creating and migrating) the database at `path`; `durable` as for SqliteIndex.
+  // Opens (creating and migrating) the database at `path`. With `durable`, a
+  // StoreMessages, Sync or Act that returns has reached the disk (the WAL is
+  // fdatasynced); otherwise it survives a crash of the process, not of the machine.
   static Result<std::unique_ptr<SqliteResultStore>> Open(const std::string& path, bool durable);
   ~SqliteResultStore() override;
 
   Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) override;
   Result<std::vector<StoreOutcome>> StoreMessages(const std::vector<IncomingMessage>& messages) override;
+  Result<std::vector<StoreOutcome>> CommitMessages(const std::vector<IncomingMessage>& messages) override;
+  Result<void> Sync() override;
   Result<std::optional<StoredResource>> Read(const std::string& type, const std::string& id, int version) override;
   Result<std::vector<StoredResource>> History(const std::string& type, const std::string& id) override;
   Result<SearchPage> Search(const ResourceSearch& search) override;
@@ -31,10 +37,15 @@ class SqliteResultStore : public ResultStore {
   Result<std::vector<Notification>> Notifications(const std::string& practice, bool include_acknowledged) override;
 
  private:
-  explicit SqliteResultStore(std::unique_ptr<sqlite::Connection> connection);
+  class Checkpointer;
+  class WalSync;
+  SqliteResultStore(std::unique_ptr<sqlite::Connection> connection, std::unique_ptr<Checkpointer> checkpointer,
+                    std::unique_ptr<WalSync> wal_sync);
 
   std::mutex mutex_;
   std::unique_ptr<sqlite::Connection> connection_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // after connection_: stops before it closes
+  std::unique_ptr<WalSync> wal_sync_;           // only when durable
 };
 
 }  // namespace dx::storage

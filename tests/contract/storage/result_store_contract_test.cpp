@@ -203,6 +203,30 @@ TEST_P(ResultStoreContract, ACorrectionIsANewVersionAndHistoryIsKept) {
   EXPECT_TRUE(store_->History("DiagnosticReport", "nope")->empty());
 }
 
+TEST_P(ResultStoreContract, AResourceStoredTwiceInOneCommitGetsTwoVersions) {
+  auto first = Report("rt", "9434765919", "2026-11-20T09:00:00Z", "preliminary");
+  auto second = Report("rt", "9434765919", "2026-11-20T09:00:00Z", "final");
+  auto third = Report("rt", "9434765919", "2026-11-20T09:00:00Z", "corrected");
+  std::vector<IncomingMessage> batch{
+      {Message("t1"), "ACK-t1", {first, second}},  // twice in one message
+      {Message("t2"), "ACK-t2", {third}},          // and again in the next message of the batch
+  };
+  auto outcomes = store_->StoreMessages(batch);
+  ASSERT_TRUE(outcomes) << outcomes.error().message;
+  EXPECT_TRUE((*outcomes)[0].stored);
+  EXPECT_TRUE((*outcomes)[1].stored);
+  auto history = store_->History("DiagnosticReport", "rt");
+  ASSERT_TRUE(history);
+  std::vector<std::string> versions;
+  for (const auto& v : *history) versions.push_back(std::to_string(v.version) + ":" + v.record.status);
+  EXPECT_EQ(versions, (std::vector<std::string>{"3:corrected", "2:final", "1:preliminary"}));
+  ResourceSearch search;
+  search.type = "DiagnosticReport";
+  auto page = store_->Search(search);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 1);  // one resource, whatever its versions
+}
+
 TEST_P(ResultStoreContract, SearchFiltersSortsAndPages) {
   Seed();
   ResourceSearch reports;
@@ -230,8 +254,8 @@ TEST_P(ResultStoreContract, SearchFiltersSortsAndPages) {
   observations.codes = {"%"};  // not a wildcard
   EXPECT_TRUE(Ids(observations).empty());
   observations.codes = {};
-  observations.report_id = "r1";
-  observations.sort_descending = false;
+  observations.nhs_number = "9434765919";
+  observations.sort_descending = false;  // the same time: by id
   EXPECT_EQ(Ids(observations), (std::vector<std::string>{"r1-1", "r1-2"}));
 
   ResourceSearch paged;
@@ -320,6 +344,15 @@ TEST_P(ResultStoreContract, UrgentReportsRaiseNotificationsUntilAcknowledged) {
   auto all = store_->Notifications("Y01234", true);
   ASSERT_EQ(all->size(), 1u);
   EXPECT_TRUE((*all)[0].acknowledged);
+
+  // A correction that is still critical raises a new notification, saying so.
+  ASSERT_TRUE(store_->StoreMessage(Message("m5"), "ACK-5",
+                                   {Report("r4", "4010232137", "2026-11-01T08:00:00Z", "corrected", true, true)}));
+  raised = store_->Notifications("Y01234", false);
+  ASSERT_TRUE(raised) << raised.error().message;
+  ASSERT_EQ(raised->size(), 1u);
+  EXPECT_EQ((*raised)[0].report_id, "r4");
+  EXPECT_EQ((*raised)[0].reason, "corrected result with a critical value");
 }
 
 TEST_P(ResultStoreContract, ConcurrentMessagesAreAllStoredOnce) {
@@ -366,6 +399,55 @@ TEST(SqliteResultStoreTest, SharesTheIndexFileWithTheInstanceIndex) {
   ASSERT_TRUE(index) << index.error().message;
   ASSERT_TRUE((*store)->StoreMessage(Message("m1"), "ACK", {Report("r1", "9434765919", "2026-11-20")}));
   EXPECT_EQ((*index)->Stats()->instances, 0);
+}
+
+// Durable: CommitMessages makes the batch readable; Sync then puts it on disk.
+TEST(SqliteResultStoreTest, ADurableStoreCommitsThenSyncs) {
+  const std::string folder = ::testing::TempDir() + "/result-durable";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  auto store = SqliteResultStore::Open(folder + "/index.sqlite", true);
+  ASSERT_TRUE(store) << store.error().message;
+  auto committed = (*store)->CommitMessages({{Message("d1"), "ACK-d1", {Report("rd1", "9434765919", "2026-11-20")}}});
+  ASSERT_TRUE(committed) << committed.error().message;
+  EXPECT_TRUE((*committed)[0].stored);
+  EXPECT_TRUE(*(*store)->Read("DiagnosticReport", "rd1", 0));
+  EXPECT_TRUE((*store)->Sync());
+  EXPECT_TRUE((*store)->Sync());  // nothing new: no work
+  ASSERT_TRUE((*store)->StoreMessage(Message("d2"), "ACK-d2", {Report("rd2", "9434765919", "2026-11-21")}));
+  ASSERT_TRUE((*store)->Act({"rd1", "filed", "Practitioner/G8", "2026-11-23T10:00:00Z", ""}));
+  store->reset();
+  auto reopened = SqliteResultStore::Open(folder + "/index.sqlite", true);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_TRUE(*(*reopened)->Read("DiagnosticReport", "rd2", 0));
+  EXPECT_EQ((*(*reopened)->Inbox("Y01234", true, 10))[1].state, "filed");
+}
+
+// Continuous commits never leave the WAL fully copied, so the store bounds it
+// itself: far more is written than the WAL ever holds.
+TEST(SqliteResultStoreTest, TheWalStaysBoundedUnderContinuousWrites) {
+  const std::string folder = ::testing::TempDir() + "/result-wal";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  auto store = SqliteResultStore::Open(folder + "/index.sqlite", false);
+  ASSERT_TRUE(store) << store.error().message;
+  const std::string padding(64 * 1024, 'x');
+  std::uintmax_t written = 0;
+  for (int batch = 0; batch < 80; ++batch) {
+    std::vector<IncomingMessage> messages;
+    for (int m = 0; m < 10; ++m) {
+      const std::string id = std::to_string(batch) + "-" + std::to_string(m);
+      auto report = Report("rw" + id, "9434765919", "2026-11-20");
+      report.json = R"({"resourceType":"DiagnosticReport","note":")" + padding + "\"}";
+      written += report.json.size();
+      messages.push_back({Message("w" + id), "ACK", {report}});
+    }
+    ASSERT_TRUE((*store)->StoreMessages(messages));
+  }
+  const auto wal = std::filesystem::file_size(folder + "/index.sqlite-wal");
+  EXPECT_GT(written, 48u << 20);
+  EXPECT_LT(wal, 40u << 20);  // 8,000 pages of 4 KiB and the last batch
+  EXPECT_TRUE(*(*store)->Read("DiagnosticReport", "rw0-0", 0));
 }
 
 }  // namespace

@@ -99,6 +99,22 @@ TEST_F(Mllp, ConnectionsAreServedConcurrently) {
   EXPECT_EQ(handler_.handled.load(), 160);
 }
 
+TEST_F(Mllp, AFrameOfExactlyTheLimitIsAccepted) {
+  auto socket = Connect();
+  const std::string body = "MSH|" + std::string(996, 'x');  // 1000 bytes
+  asio::write(socket, asio::buffer(Frame(body)));
+  EXPECT_EQ(ReadFrame(socket), "ACK:" + body);
+  EXPECT_EQ(handler_.oversized.load(), 0);
+}
+
+TEST_F(Mllp, AStartBlockInsideAFrameStartsTheMessageAgain) {
+  auto socket = Connect();
+  // A sender that gave up half way and started over: only the second message counts.
+  asio::write(socket, asio::buffer("\x0bMSH|abandoned" + Frame("MSH|whole")));
+  EXPECT_EQ(ReadFrame(socket), "ACK:MSH|whole");
+  EXPECT_EQ(handler_.handled.load(), 1);
+}
+
 TEST_F(Mllp, AnOversizedFrameIsAnsweredAndTheConnectionClosed) {
   auto socket = Connect();
   asio::write(socket, asio::buffer(Frame("MSH|" + std::string(5000, 'x'))));

@@ -24,6 +24,12 @@ class CountingStore : public storage::ResultStore {
     }
     return out;
   }
+  Result<void> Sync() override {
+    std::lock_guard lock(mutex);
+    synced_commits = commits.size();
+    if (fail_sync) return Fail(ErrorCode::kStorage, "I/O error");
+    return {};
+  }
   Result<std::optional<std::string>> FindAck(const std::string&, const std::string&) override { return std::nullopt; }
   Result<std::optional<storage::StoredResource>> Read(const std::string&, const std::string&, int) override {
     return std::nullopt;
@@ -43,7 +49,8 @@ class CountingStore : public storage::ResultStore {
   std::mutex mutex;
   std::vector<std::size_t> commits;
   std::set<std::string> seen;
-  bool fail = false;
+  std::size_t synced_commits = 0;  // commits made before the last Sync
+  bool fail = false, fail_sync = false;
 };
 
 storage::IncomingMessage Message(const std::string& id) {
@@ -88,6 +95,28 @@ TEST(GroupCommit, AFailedCommitFailsEveryMessageInIt) {
   EXPECT_EQ(outcome.error().code, ErrorCode::kStorage);
   store.fail = false;
   EXPECT_TRUE(group.Store(Message("a"))->stored);  // and the next one works
+}
+
+TEST(GroupCommit, AnOutcomeComesOnlyAfterTheSyncThatCoversItsCommit) {
+  CountingStore store;
+  GroupCommit group(store);
+  ASSERT_TRUE(group.Store(Message("a")));
+  EXPECT_EQ(store.synced_commits, 1u);
+  ASSERT_TRUE(group.Store(Message("b")));
+  EXPECT_EQ(store.synced_commits, 2u);
+}
+
+TEST(GroupCommit, AFailedSyncFailsTheMessagesItWasToCover) {
+  CountingStore store;
+  store.fail_sync = true;
+  GroupCommit group(store);
+  auto outcome = group.Store(Message("a"));
+  ASSERT_FALSE(outcome);  // committed, but not known to be on disk: not acknowledged
+  EXPECT_EQ(outcome.error().code, ErrorCode::kStorage);
+  store.fail_sync = false;
+  auto again = group.Store(Message("a"));  // the sender's retry is answered as a repeat
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->stored);
 }
 
 TEST(GroupCommit, BatchesAreCapped) {
