@@ -2,8 +2,6 @@
 // so the figures are the query exchange itself (no process start, no association
 // set-up): `dxhub_find_latency HOST PORT AE RUNS KEY=VALUE...` prints, for each
 // KEY=VALUE query, the match count and the median and p95 in milliseconds.
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -12,6 +10,7 @@
 #include "dicom/attributes.hpp"
 #include "dicom/dictionary.hpp"
 #include "dicom/find_scu.hpp"
+#include "find_timing.hpp"
 
 namespace tags = dx::dicom::tags;
 
@@ -43,22 +42,12 @@ int main(int argc, char** argv) {
       identifier.Set(tag, dx::dicom::VrOf(tag), "");
     }
     identifier.Set(info->tag, info->vr, arg.substr(eq + 1));
-    std::vector<double> times;
-    std::size_t matches = 0;
-    for (int i = 0; i < runs + 3; ++i) {  // three warm-up queries
-      const auto start = std::chrono::steady_clock::now();
-      auto found = scu.Find(identifier);
-      const auto end = std::chrono::steady_clock::now();
-      if (!found) {
-        std::fprintf(stderr, "%s\n", found.error().message.c_str());
-        return 1;
-      }
-      matches = found->size();
-      if (i >= 3) times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    auto timing = dx::bench::TimeFind(scu, identifier, runs);
+    if (!timing) {
+      std::fprintf(stderr, "%s\n", timing.error().message.c_str());
+      return 1;
     }
-    std::sort(times.begin(), times.end());
-    std::printf("%-36s %8zu %10.3f %10.3f\n", arg.c_str(), matches, times[times.size() / 2],
-                times[std::min(times.size() - 1, times.size() * 95 / 100)]);
+    std::printf("%-36s %8zu %10.3f %10.3f\n", arg.c_str(), timing->matches, timing->median_ms, timing->p95_ms);
   }
   scu.Release();
   return 0;

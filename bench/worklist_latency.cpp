@@ -4,13 +4,13 @@
 // "ScheduledProcedureStepSequence[0].Modality=CT;PatientName"). Prints, per query,
 // the match count and the median and p95 in milliseconds. Works with any SCP.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "dicom/find_scu.hpp"
+#include "find_timing.hpp"
 #include "dicom/procedure_step_scu.hpp"
 
 namespace {
@@ -53,22 +53,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", identifier.error().message.c_str());
       return 2;
     }
-    std::vector<double> times;
-    std::size_t matches = 0;
-    for (int i = 0; i < runs + 3; ++i) {  // three warm-up queries
-      const auto start = std::chrono::steady_clock::now();
-      auto found = scu.Find(*identifier);
-      const auto end = std::chrono::steady_clock::now();
-      if (!found) {
-        std::fprintf(stderr, "%s\n", found.error().message.c_str());
-        return 1;
-      }
-      matches = found->size();
-      if (i >= 3) times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    auto timing = dx::bench::TimeFind(scu, *identifier, runs);
+    if (!timing) {
+      std::fprintf(stderr, "%s\n", timing.error().message.c_str());
+      return 1;
     }
-    std::sort(times.begin(), times.end());
-    std::printf("%-72s %8zu %10.3f %10.3f\n", query.c_str(), matches, times[times.size() / 2],
-                times[std::min(times.size() - 1, times.size() * 95 / 100)]);
+    std::printf("%-72s %8zu %10.3f %10.3f\n", query.c_str(), timing->matches, timing->median_ms, timing->p95_ms);
   }
   scu.Release();
   return 0;

@@ -20,16 +20,24 @@ std::vector<std::string> SplitValues(std::string_view value) {
   return parts;
 }
 
+namespace {
+
+// The first element whose tag is not below `tag` (elements are kept in tag order).
+template <typename Elements>
+auto Position(Elements& elements, Tag tag) {
+  return std::lower_bound(elements.begin(), elements.end(), tag, [](const Element& e, Tag t) { return e.tag < t; });
+}
+
+}  // namespace
+
 std::optional<std::string> Attributes::Find(Tag tag) const {
-  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
-                             [](const Element& e, Tag t) { return e.tag < t; });
+  auto it = Position(elements_, tag);
   if (it == elements_.end() || !(it->tag == tag)) return std::nullopt;
   return it->value;
 }
 
 void Attributes::Set(Tag tag, std::string_view vr, std::string value) {
-  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
-                             [](const Element& e, Tag t) { return e.tag < t; });
+  auto it = Position(elements_, tag);
   if (it != elements_.end() && it->tag == tag) {
     it->vr = std::string(vr);
     it->value = std::move(value);
@@ -41,21 +49,18 @@ void Attributes::Set(Tag tag, std::string_view vr, std::string value) {
 
 void Attributes::SetSequence(Tag tag, std::vector<Attributes> items) {
   Set(tag, "SQ", "");
-  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
-                             [](const Element& e, Tag t) { return e.tag < t; });
+  auto it = Position(elements_, tag);
   it->items = std::move(items);
 }
 
 const std::vector<Attributes>* Attributes::Items(Tag tag) const {
-  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
-                             [](const Element& e, Tag t) { return e.tag < t; });
+  auto it = Position(elements_, tag);
   if (it == elements_.end() || !(it->tag == tag) || it->vr != "SQ") return nullptr;
   return &it->items;
 }
 
 void Attributes::Erase(Tag tag) {
-  auto it = std::lower_bound(elements_.begin(), elements_.end(), tag,
-                             [](const Element& e, Tag t) { return e.tag < t; });
+  auto it = Position(elements_, tag);
   if (it != elements_.end() && it->tag == tag) elements_.erase(it);
 }
 

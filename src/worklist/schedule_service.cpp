@@ -1,7 +1,5 @@
 #include "worklist/schedule_service.hpp"
 
-#include <ctime>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -17,25 +15,6 @@ namespace status = dicom::status;
 constexpr char kInProgress[] = "IN PROGRESS";
 constexpr char kCompleted[] = "COMPLETED";
 constexpr char kDiscontinued[] = "DISCONTINUED";
-
-// Unix seconds of a local DICOM date and time; 0 when malformed.
-std::int64_t LocalInstant(const std::string& date, const std::string& time) {
-  if (date.size() != 8) return 0;
-  std::tm tm{};
-  try {
-    tm.tm_year = std::stoi(date.substr(0, 4)) - 1900;
-    tm.tm_mon = std::stoi(date.substr(4, 2)) - 1;
-    tm.tm_mday = std::stoi(date.substr(6, 2));
-    if (time.size() >= 2) tm.tm_hour = std::stoi(time.substr(0, 2));
-    if (time.size() >= 4) tm.tm_min = std::stoi(time.substr(2, 2));
-    if (time.size() >= 6) tm.tm_sec = std::stoi(time.substr(4, 2));
-  } catch (const std::exception&) {
-    return 0;
-  }
-  tm.tm_isdst = -1;
-  const std::time_t t = std::mktime(&tm);
-  return t < 0 ? 0 : static_cast<std::int64_t>(t);
-}
 
 ProcedureStepResponse Refuse(std::uint16_t code, std::string comment) { return {code, std::move(comment), {}}; }
 

@@ -103,16 +103,6 @@ std::tm LocalTime(std::int64_t at) {
   return tm;
 }
 
-// Unix seconds at the start of local date YYYYMMDD, plus `days`.
-std::int64_t DayStart(const std::string& date, int days) {
-  std::tm tm{};
-  tm.tm_year = std::stoi(date.substr(0, 4)) - 1900;
-  tm.tm_mon = std::stoi(date.substr(4, 2)) - 1;
-  tm.tm_mday = std::stoi(date.substr(6, 2)) + days;
-  tm.tm_isdst = -1;
-  return static_cast<std::int64_t>(std::mktime(&tm));
-}
-
 // A single value usable as an exact store filter: no wildcard, no list.
 std::string Exact(const dicom::Attributes& attributes, dicom::Tag tag) {
   const std::string value = attributes.Get(tag);
@@ -130,6 +120,24 @@ dicom::Attributes Code(const std::string& value, const std::string& scheme, cons
 
 }  // namespace
 
+std::int64_t LocalInstant(const std::string& date, const std::string& time, int days) {
+  if (date.size() != 8) return 0;
+  std::tm tm{};
+  try {
+    tm.tm_year = std::stoi(date.substr(0, 4)) - 1900;
+    tm.tm_mon = std::stoi(date.substr(4, 2)) - 1;
+    tm.tm_mday = std::stoi(date.substr(6, 2)) + days;
+    if (time.size() >= 2) tm.tm_hour = std::stoi(time.substr(0, 2));
+    if (time.size() >= 4) tm.tm_min = std::stoi(time.substr(2, 2));
+    if (time.size() >= 6) tm.tm_sec = std::stoi(time.substr(4, 2));
+  } catch (const std::exception&) {
+    return 0;
+  }
+  tm.tm_isdst = -1;
+  const std::time_t t = std::mktime(&tm);
+  return t < 0 ? 0 : static_cast<std::int64_t>(t);
+}
+
 Result<WorklistQuery> ParseQuery(const dicom::Attributes& identifier) {
   if (auto ok = Check(identifier); !ok) return tl::unexpected(ok.error());
   WorklistQuery query;
@@ -145,8 +153,8 @@ Result<WorklistQuery> ParseQuery(const dicom::Attributes& identifier) {
   for (const auto& element : step.elements()) {
     if (element.tag == tags::kScheduledStartDate && !element.value.empty()) {
       auto bounds = Bounds(element);
-      if (!bounds->first.empty()) scheduled.from = DayStart(bounds->first, 0);
-      if (!bounds->second.empty()) scheduled.to = DayStart(bounds->second, 1);
+      if (!bounds->first.empty()) scheduled.from = LocalInstant(bounds->first, "");
+      if (!bounds->second.empty()) scheduled.to = LocalInstant(bounds->second, "", 1);
     }
   }
   return query;

@@ -66,6 +66,10 @@ bool Matches(const dicom::Attributes& item, const dicom::Attributes& identifier)
 // unknown); a sequence key with no item returns the whole sequence.
 dicom::Attributes Project(const dicom::Attributes& item, const dicom::Attributes& identifier);
 
+// Unix seconds of a DICOM date (YYYYMMDD) and time (HH[MM[SS]], may be "") in the
+// server's local time, `days` later; 0 when malformed.
+std::int64_t LocalInstant(const std::string& date, const std::string& time, int days = 0);
+
 // The Study Instance UID of a request: its 128-bit id as a 2.25 UID (PS3.5 B.2).
 std::string StudyUidFor(const std::string& order_id);
 

@@ -53,6 +53,26 @@ StoredResource ResourceFromRow(const sqlite::Statement& row, int first = 0) {
 // they cost one INSERT; only a known id pays for copying its current version to the
 // history and updating it. `actions_before` is the last inbox action (constant within
 // the write transaction).
+// Binds, from parameter `first`, the resource columns in the order both the insert
+// and the update name them: nhs_number … actions_before (14 values).
+void BindResourceValues(sqlite::Statement& s, int first, const ResourceRecord& r, const std::string& now,
+                        std::int64_t message_pk, const std::string& code_value, std::int64_t actions_before) {
+  s.Bind(first, r.nhs_number)
+      .Bind(first + 1, r.status)
+      .Bind(first + 2, r.category)
+      .Bind(first + 3, r.code)
+      .Bind(first + 4, r.effective)
+      .Bind(first + 5, r.report_id)
+      .Bind(first + 6, r.practice)
+      .Bind(first + 7, std::int64_t{r.abnormal})
+      .Bind(first + 8, std::int64_t{r.urgent})
+      .Bind(first + 9, now)
+      .Bind(first + 10, message_pk)
+      .Bind(first + 11, r.json)
+      .Bind(first + 12, code_value)
+      .Bind(first + 13, actions_before);
+}
+
 Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& resources, std::int64_t message_pk,
                             const std::string& now, std::int64_t actions_before) {
   for (const auto& r : resources) {
@@ -63,22 +83,8 @@ Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& re
                                " effective, report_id, practice, abnormal, urgent, last_updated, message_pk, json,"
                                " code_value, actions_before) VALUES (?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                                " ON CONFLICT (type, id) DO NOTHING"));
-      insert->Bind(1, r.type)
-          .Bind(2, r.id)
-          .Bind(3, r.nhs_number)
-          .Bind(4, r.status)
-          .Bind(5, r.category)
-          .Bind(6, r.code)
-          .Bind(7, r.effective)
-          .Bind(8, r.report_id)
-          .Bind(9, r.practice)
-          .Bind(10, std::int64_t{r.abnormal})
-          .Bind(11, std::int64_t{r.urgent})
-          .Bind(12, now)
-          .Bind(13, message_pk)
-          .Bind(14, r.json)
-          .Bind(15, code_value)
-          .Bind(16, actions_before);
+      insert->Bind(1, r.type).Bind(2, r.id);
+      BindResourceValues(*insert, 3, r, now, message_pk, code_value, actions_before);
       DX_TRY(inserted, insert->Run());
     }
     if (sqlite3_changes(c.handle()) == 0) {  // a known id: this is its next version
@@ -91,22 +97,8 @@ Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& re
                                " category = ?, code = ?, effective = ?, report_id = ?, practice = ?, abnormal = ?,"
                                " urgent = ?, last_updated = ?, message_pk = ?, json = ?, code_value = ?,"
                                " actions_before = ? WHERE type = ? AND id = ? RETURNING version"));
-      update->Bind(1, r.nhs_number)
-          .Bind(2, r.status)
-          .Bind(3, r.category)
-          .Bind(4, r.code)
-          .Bind(5, r.effective)
-          .Bind(6, r.report_id)
-          .Bind(7, r.practice)
-          .Bind(8, std::int64_t{r.abnormal})
-          .Bind(9, std::int64_t{r.urgent})
-          .Bind(10, now)
-          .Bind(11, message_pk)
-          .Bind(12, r.json)
-          .Bind(13, code_value)
-          .Bind(14, actions_before)
-          .Bind(15, r.type)
-          .Bind(16, r.id);
+      BindResourceValues(*update, 1, r, now, message_pk, code_value, actions_before);
+      update->Bind(15, r.type).Bind(16, r.id);
       DX_TRY(returned, update->Step());
       if (!*returned) return Fail(ErrorCode::kStorage, "update returned no version");
       version = update->Int(0);
