@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include <optional>
+
 namespace dx::orders {
 
 std::string NewOrderId() {
@@ -57,6 +59,45 @@ Result<bool> Pathway::PerformedByAccession(const std::string& accession_number, 
     // Someone else moved it on first (an MPPS beside the image): not an error here.
     if (moved.error().code == ErrorCode::kConflict) return false;
     return tl::unexpected(moved.error());
+  }
+  return true;
+}
+
+Result<bool> Pathway::ReportedByResult(const std::string& placer, const std::string& filler,
+                                       const std::string& nhs_number, std::int64_t at, const std::string& actor,
+                                       const std::string& reference) {
+  std::optional<storage::OrderRecord> order;
+  if (!placer.empty()) {
+    auto read = store_.Read(placer);
+    if (!read) return tl::unexpected(read.error());
+    order = std::move(*read);
+  }
+  if (!order && !filler.empty()) {
+    auto found = store_.FindByAccession(filler);
+    if (!found) return tl::unexpected(found.error());
+    order = std::move(*found);
+  }
+  if (!order || order->nhs_number != nhs_number) return false;
+  Change change;
+  change.actor = actor;
+  change.at = at;
+  change.reference = reference;
+  if (order->stage == stage::kVetted || order->stage == stage::kBooked || order->stage == stage::kInProgress) {
+    change.kind = Change::Kind::kPerform;
+    auto performed = Move(order->id, change);
+    if (!performed) {
+      if (performed.error().code == ErrorCode::kConflict) return false;  // moved on by someone else first
+      return tl::unexpected(performed.error());
+    }
+    order = std::move(*performed);
+  }
+  if (order->stage != stage::kPerformed) return false;
+  change.kind = Change::Kind::kReport;
+  auto reported = Move(order->id, change);
+  if (!reported) {
+    // Reported by someone else first (a report typed here beside the result): not an error.
+    if (reported.error().code == ErrorCode::kConflict) return false;
+    return tl::unexpected(reported.error());
   }
   return true;
 }

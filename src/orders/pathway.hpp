@@ -1,6 +1,7 @@
 // Moves requests along their clock: places new ones, applies changes
-// (lifecycle.hpp) with optimistic concurrency against the store, and marks a
-// request performed when its first image arrives (matched by accession number).
+// (lifecycle.hpp) with optimistic concurrency against the store, marks a
+// request performed when its first image arrives (matched by accession number)
+// and reported when its result arrives (matched by placer or filler order number).
 // Thread-safe: concurrent changes to one request are serialised by the store's
 // version check and retried.
 #pragma once
@@ -25,6 +26,14 @@ class Pathway {
   // whether a request moved.
   Result<bool> PerformedByAccession(const std::string& accession_number, std::int64_t at, const std::string& actor,
                                     const std::string& reference);
+  // A final or corrected result for the request whose id is `placer` or, failing
+  // that, whose accession number is `filler`: marked performed at `at` when it
+  // was not yet (a test without images or procedure step), then reported.
+  // Nothing when there is no such request, when it is another patient's
+  // (`nhs_number` differs), or when it is not waiting for a result. Returns
+  // whether a request moved.
+  Result<bool> ReportedByResult(const std::string& placer, const std::string& filler, const std::string& nhs_number,
+                                std::int64_t at, const std::string& actor, const std::string& reference);
 
  private:
   storage::OrderStore& store_;

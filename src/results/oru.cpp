@@ -248,8 +248,7 @@ std::string FhirDateTime(const std::string& ts) {
   return out;
 }
 
-tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const hl7::Message& m,
-                                                                           const std::string& sender) {
+tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std::string& sender) {
   const auto& segments = m.segments();
   const hl7::Segment* pid = m.Find("PID");
   if (!pid) return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, "PID", "the PID segment is missing"));
@@ -286,7 +285,8 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
   const std::string message_time = msh ? FhirDateTime(m.Get(*msh, 7)) : "";
   const std::string performer = msh ? m.Get(*msh, 4) : "";
 
-  std::vector<storage::ResourceRecord> out;
+  MappedOru mapped;
+  std::vector<storage::ResourceRecord>& out = mapped.resources;
   const hl7::Segment* orc = nullptr;
   std::size_t report_index = 0;  // out[report_index] is the current report, once obr_count > 0
   JsonObject report_json;        // the current report, without its results
@@ -386,6 +386,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
       record.code = code;
       record.effective = effective;
       record.practice = report_practice;
+      mapped.reports.push_back({id, nhs, placer, filler, *status});
       out.push_back(std::move(record));
       report_index = out.size() - 1;
     } else if (s.name == "OBX") {
@@ -497,7 +498,7 @@ tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const
   if (obr_count == 0) {
     return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, "OBR", "the message has no OBR segment"));
   }
-  return out;
+  return mapped;
 }
 
 }  // namespace dx::results

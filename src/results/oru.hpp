@@ -20,10 +20,23 @@
 
 namespace dx::results {
 
+// A report and the request it answers, from OBR-2/OBR-3 (else ORC-2/ORC-3).
+struct ReportForOrder {
+  std::string report_id;
+  std::string nhs_number;  // the report's subject
+  std::string placer;      // placer order number: the ServiceRequest id, for requests placed here
+  std::string filler;      // filler order number: the accession number, for tests booked here
+  std::string status;      // the report's FHIR status
+};
+
+struct MappedOru {
+  std::vector<storage::ResourceRecord> resources;
+  std::vector<ReportForOrder> reports;  // one per OBR, in order
+};
+
 // The resources for an ORU^R01 message from `sender` ("APP|FACILITY"), or the
 // problem to acknowledge with AE (naming the segment and field).
-tl::expected<std::vector<storage::ResourceRecord>, hl7::AckProblem> MapOru(const hl7::Message& message,
-                                                                           const std::string& sender);
+tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& message, const std::string& sender);
 
 // An HL7 v2 TS (YYYY[MM[DD[HH[MM[SS[.S...]]]]]][+/-ZZZZ]) as a FHIR dateTime in
 // UTC ("2026-11-20T09:30:00Z", or "2026-11-20" for a date alone); "" when malformed.

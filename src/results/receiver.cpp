@@ -4,7 +4,6 @@
 
 #include "core/logging.hpp"
 #include "core/uid.hpp"
-#include "results/oru.hpp"
 
 namespace dx::results {
 
@@ -107,14 +106,14 @@ std::string ResultsReceiver::Receive(std::string_view raw, const std::string& pe
     return answer(AckCode::kError, {ErrorCondition::kRequiredFieldMissing, "MSH^1^10", "MSH-10 (message control id) is empty"},
                   "error: no control id");
   }
-  auto resources = MapOru(message, sender);
-  if (!resources) return answer(AckCode::kError, resources.error(), "error: " + resources.error().text);
-  const std::string nhs = resources->empty() ? "" : resources->front().nhs_number;
+  auto mapped = MapOru(message, sender);
+  if (!mapped) return answer(AckCode::kError, mapped.error(), "error: " + mapped.error().text);
+  const std::string nhs = mapped->resources.empty() ? "" : mapped->resources.front().nhs_number;
   const std::string ack = hl7::BuildAck(message, AckCode::kAccept, {}, self_, NextControlId(), Timestamp());
   storage::IncomingMessage incoming{
       {sender, control_id, type + "^" + trigger, FhirDateTime(Timestamp().substr(0, 14) + "+0000"), std::string(raw)},
       ack,
-      std::move(*resources)};
+      std::move(mapped->resources)};
   auto stored = commit_.Store(std::move(incoming));
   if (!stored) {
     Logger("results")->error("event=store-failed code={}", ToString(stored.error().code));
@@ -126,6 +125,7 @@ std::string ResultsReceiver::Receive(std::string_view raw, const std::string& pe
     return stored->earlier_ack;
   }
   audit_.Record({"hl7:" + sender, "hl7.receive", "success", {"message:" + control_id, "patient:" + nhs}, peer});
+  if (observer_) observer_(mapped->reports, sender);
   return ack;
 }
 

@@ -4,7 +4,9 @@
 // ERR segment), then stores the message, its acknowledgement and its resources
 // through the group commit and only then answers AA. A message whose sender and
 // control id were seen before is answered with the first acknowledgement again
-// and stored nothing. Every message is audited (never with its content).
+// and stored nothing. Every message is audited (never with its content). Once a
+// new message is stored, the observer (if any) learns which requests its reports
+// answer, before the acknowledgement goes out.
 // Thread-safe.
 #pragma once
 
@@ -17,6 +19,7 @@
 #include "hl7/ack.hpp"
 #include "hl7/mllp.hpp"
 #include "results/group_commit.hpp"
+#include "results/oru.hpp"
 
 namespace dx::results {
 
@@ -26,6 +29,10 @@ class ResultsReceiver : public hl7::MessageHandler {
   // The group commit and audit trail must outlive the receiver.
   ResultsReceiver(GroupCommit& commit, audit::AuditTrail& audit, hl7::Acknowledger self = {},
                   Clock now = std::chrono::system_clock::now);
+
+  // Called with the reports of each newly stored message and its sender ("APP|FACILITY").
+  using Observer = std::function<void(const std::vector<ReportForOrder>&, const std::string& sender)>;
+  void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
   std::string Handle(std::string_view message, const std::string& peer) override;
   std::string Oversized(std::string_view start, std::size_t limit, const std::string& peer) override;
@@ -39,6 +46,7 @@ class ResultsReceiver : public hl7::MessageHandler {
   audit::AuditTrail& audit_;
   hl7::Acknowledger self_;
   Clock now_;
+  Observer observer_;
   std::string prefix_;  // makes ACK control ids unique across restarts
   std::atomic<std::uint64_t> sequence_{0};
 };

@@ -222,6 +222,17 @@ Result<void> Server::Start() {
   impl_->group_commit = std::make_unique<results::GroupCommit>(*impl_->results);
   impl_->receiver = std::make_unique<results::ResultsReceiver>(*impl_->group_commit, *impl_->audit,
                                                                hl7::Acknowledger{"DXHUB", c.ae_title});
+  // A final result for a request placed here marks it reported (placer = request id, filler = accession).
+  impl_->receiver->SetObserver([pathway = impl_->pathway.get()](const std::vector<results::ReportForOrder>& reports,
+                                                                const std::string& sender) {
+    for (const auto& report : reports) {
+      if (report.status != "final" && report.status != "corrected" && report.status != "amended") continue;
+      if (report.placer.empty() && report.filler.empty()) continue;
+      auto moved = pathway->ReportedByResult(report.placer, report.filler, report.nhs_number, std::time(nullptr),
+                                             "hl7:" + sender, "DiagnosticReport/" + report.report_id);
+      if (!moved) Logger("server")->warn("event=report-by-result-failed reason=\"{}\"", moved.error().message);
+    }
+  });
   hl7::MllpOptions mllp;
   mllp.bind_address = c.bind_address;
   mllp.port = c.hl7_port;

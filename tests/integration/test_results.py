@@ -362,3 +362,62 @@ def test_every_access_is_audited_without_identifiers_in_the_log(dxhub, tmp_path)
     actions = [json.loads(line)["action"] for line in audit.splitlines()]
     assert "hl7.receive" in actions and "fhir.search" in actions
     assert NHS not in server.log_path.read_text()
+
+
+def test_a_final_result_marks_its_request_reported(dxhub, tmp_path):
+    """A request placed here answered over MLLP: matched by the placer order number (the
+    ServiceRequest id) or the filler order number (the accession number), never across patients,
+    and only by a final or corrected result."""
+    from test_orders import call, place, service_request, stage_of
+
+    server = dxhub()
+
+    def booked(nhs: str = NHS) -> tuple[str, str]:
+        rid = place(server, service_request(nhs=nhs, code="CT-CHEST"))["id"]
+        assert call(server, "POST", f"/orders/{rid}/vet", {"decision": "accept", "by": "dr.reader"})[0] == 200
+        status, _, body = call(server, "POST", f"/orders/{rid}/book", {"site": "RXX01", "by": "booking.clerk",
+                                                                       "appointment": "2026-12-01T09:00:00Z"})
+        assert status == 200, body
+        return rid, json.loads(body)["identifier"][0]["value"]
+
+    def stage(rid: str) -> str:
+        return stage_of(json.loads(call(server, "GET", f"/fhir/ServiceRequest/{rid}",
+                                        accept="application/fhir+json")[2]))
+
+    def report(control: str, placer: str, filler: str, status: str, nhs: str = NHS) -> list[str]:
+        body = [obr(placer, filler, "169069000^CT chest^SCT", "20261120080000+0000", status, "RAD"),
+                f"OBX|1|TX|REPORT^Report^L||No mass or consolidation.||||||{status}"]
+        ack = mllp_send(server, message(control, body, nhs=nhs), tmp_path)
+        assert field(ack, "MSA", 1) == "AA", ack
+        return ack
+
+    by_placer, _ = booked()
+    by_filler, accession = booked()
+    other_patient, other_accession = booked(OTHER_NHS)
+
+    report("R1", by_placer, "", "P")  # preliminary: still waiting for its result
+    assert stage(by_placer) == "booked"
+    report("R2", "", other_accession, "F")  # the accession number of another patient's request
+    assert stage(other_patient) == "booked"
+    report("R3", "no-such-request", "no-such-accession", "F")  # unknown: stored, nothing moves
+    report("R4", by_placer, "", "F")
+    report("R5", "", accession, "C")
+
+    for rid in (by_placer, by_filler):
+        assert stage(rid) == "reported"
+        events = json.loads(call(server, "GET", f"/orders/{rid}/clock")[2])["events"]
+        assert [e["event"] for e in events] == ["requested", "vetted", "booked", "performed", "reported"]
+        assert events[-1]["by"] == "hl7:WINPATH|RBZ"
+        reference = events[-1]["detail"]["reference"]
+        assert reference.startswith("DiagnosticReport/")
+        status, _, resource = fhir(server, "/" + reference)
+        assert status == 200 and resource["subject"]["identifier"]["value"] == NHS
+    # The request's own id came back as the placer order number and is on the report.
+    status, _, resource = fhir(server, "/" + json.loads(call(server, "GET", f"/orders/{by_placer}/clock")[2])
+                               ["events"][-1]["detail"]["reference"])
+    assert resource["basedOn"][0]["identifier"]["value"] == by_placer
+    assert stage(other_patient) == "booked"
+    # A second final result does not move a reported request again.
+    report("R6", by_placer, "", "F")
+    events = json.loads(call(server, "GET", f"/orders/{by_placer}/clock")[2])["events"]
+    assert [e["event"] for e in events].count("reported") == 1

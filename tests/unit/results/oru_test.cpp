@@ -37,7 +37,7 @@ std::vector<storage::ResourceRecord> Map(const std::string& body) {
   EXPECT_TRUE(m) << m.error().message;
   auto out = MapOru(*m, "WINPATH|RBZ");
   EXPECT_TRUE(out) << (out ? "" : out.error().text);
-  return out ? *out : std::vector<storage::ResourceRecord>{};
+  return out ? out->resources : std::vector<storage::ResourceRecord>{};
 }
 
 hl7::AckProblem Problem(const std::string& text) {
@@ -119,6 +119,25 @@ TEST(OruMapping, ACorrectionKeepsTheReportAndObservationIds) {
   EXPECT_EQ(corrected[1].status, "corrected");
   auto other = Map(Obr("", "FL4", "718-7^Hb^LN", "20261120080000+0000", "", "", "F"));
   EXPECT_NE(other[0].id, first[0].id);  // another order, another report
+}
+
+TEST(OruMapping, EachReportNamesTheRequestItAnswers) {
+  auto m = hl7::Message::Parse(kHeader + "ORC|RE|ORCPL|ORCFL\r" +
+                               Obr("", "", "718-7^Hb^LN", "20261120080000+0000", "", "", "P") +
+                               Obr("PL9", "ACC9", "UE^U and E^L", "20261120080000+0000", "", "", "F"));
+  ASSERT_TRUE(m);
+  auto out = MapOru(*m, "WINPATH|RBZ");
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->reports.size(), 2u);
+  EXPECT_EQ(out->reports[0].report_id, out->resources[0].id);
+  EXPECT_EQ(out->reports[0].placer, "ORCPL");  // from the ORC when the OBR has none
+  EXPECT_EQ(out->reports[0].filler, "ORCFL");
+  EXPECT_EQ(out->reports[0].status, "preliminary");
+  EXPECT_EQ(out->reports[1].report_id, out->resources[1].id);
+  EXPECT_EQ(out->reports[1].placer, "PL9");
+  EXPECT_EQ(out->reports[1].filler, "ACC9");
+  EXPECT_EQ(out->reports[1].status, "final");
+  EXPECT_EQ(out->reports[1].nhs_number, "9434765919");
 }
 
 TEST(OruMapping, ProblemsNameTheSegmentAndField) {
