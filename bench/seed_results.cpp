@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
   }
   const long reports = observations / 10;
   std::string last;
+  const std::size_t batch_size = getenv("SEED_BATCH") ? std::strtoul(getenv("SEED_BATCH"), nullptr, 10) : 500;
+  std::vector<dx::storage::IncomingMessage> batch;
   for (long r = 0; r < reports; ++r) {
     const std::string& nhs = patients[static_cast<std::size_t>(random() % patients.size())];
     last = nhs;
@@ -119,9 +121,13 @@ int main(int argc, char** argv) {
         report_id, nhs, effective);
     resources.insert(resources.begin(), std::move(report));
     dx::storage::MessageRecord message{"SEEDLAB|SEED", fmt::format("seed-{}", r), "ORU^R01", effective, ""};
-    if (auto stored = (*store)->StoreMessage(message, "", resources); !stored) {
-      std::fprintf(stderr, "%s\n", stored.error().message.c_str());
-      return 1;
+    batch.push_back({message, "", std::move(resources)});
+    if (batch.size() == batch_size || r + 1 == reports) {
+      if (auto stored = (*store)->StoreMessages(batch); !stored) {
+        std::fprintf(stderr, "%s\n", stored.error().message.c_str());
+        return 1;
+      }
+      batch.clear();
     }
   }
   std::printf("%s\n", last.c_str());

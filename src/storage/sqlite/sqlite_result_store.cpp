@@ -243,25 +243,26 @@ Result<std::unique_ptr<SqliteResultStore>> SqliteResultStore::Open(const std::st
       return tl::unexpected(normal.error());
     }
   }
+  DX_TRY(reader, Connection::Open(path, durable));
   DX_TRY(checkpoint_connection, Connection::Open(path, durable));
   auto checkpointer = std::make_unique<Checkpointer>(std::move(*checkpoint_connection));
   // Replaces SQLite's automatic checkpoint on this connection.
   sqlite3_wal_hook((*connection)->handle(), &Checkpointer::AfterCommit, checkpointer.get());
   return std::unique_ptr<SqliteResultStore>(
-      new SqliteResultStore(std::move(*connection), std::move(checkpointer), std::move(wal_sync)));
+      new SqliteResultStore(std::move(*connection), std::move(*reader), std::move(checkpointer), std::move(wal_sync)));
 }
 
-SqliteResultStore::SqliteResultStore(std::unique_ptr<Connection> connection, std::unique_ptr<Checkpointer> checkpointer,
-                                     std::unique_ptr<WalSync> wal_sync)
-    : connection_(std::move(connection)), checkpointer_(std::move(checkpointer)), wal_sync_(std::move(wal_sync)) {}
+SqliteResultStore::SqliteResultStore(std::unique_ptr<Connection> connection, std::unique_ptr<Connection> reader,
+                                     std::unique_ptr<Checkpointer> checkpointer, std::unique_ptr<WalSync> wal_sync)
+    : connection_(std::move(connection)), reader_(std::move(reader)), checkpointer_(std::move(checkpointer)), wal_sync_(std::move(wal_sync)) {}
 SqliteResultStore::~SqliteResultStore() { sqlite3_wal_hook(connection_->handle(), nullptr, nullptr); }
 
 Result<void> SqliteResultStore::Sync() { return wal_sync_ ? wal_sync_->Sync() : Result<void>{}; }
 
 Result<std::optional<std::string>> SqliteResultStore::FindAck(const std::string& sender,
                                                               const std::string& control_id) {
-  std::lock_guard lock(mutex_);
-  DX_TRY(select, connection_->Prepare("SELECT ack FROM hl7_messages WHERE sender = ? AND control_id = ?"));
+  std::lock_guard lock(read_mutex_);
+  DX_TRY(select, reader_->Prepare("SELECT ack FROM hl7_messages WHERE sender = ? AND control_id = ?"));
   select->Bind(1, sender).Bind(2, control_id);
   DX_TRY(row, select->Step());
   if (!*row) return std::optional<std::string>();
@@ -321,15 +322,15 @@ Result<std::vector<StoreOutcome>> SqliteResultStore::CommitMessages(const std::v
 
 Result<std::optional<StoredResource>> SqliteResultStore::Read(const std::string& type, const std::string& id,
                                                               int version) {
-  std::lock_guard lock(mutex_);
-  DX_TRY(select, connection_->Prepare(fmt::format("SELECT {} FROM fhir_resources WHERE type = ? AND id = ?",
+  std::lock_guard lock(read_mutex_);
+  DX_TRY(select, reader_->Prepare(fmt::format("SELECT {} FROM fhir_resources WHERE type = ? AND id = ?",
                                                   kResourceColumns)));
   select->Bind(1, type).Bind(2, id);
   DX_TRY(row, select->Step());
   if (!*row) return std::optional<StoredResource>();
   StoredResource stored = ResourceFromRow(*select);
   if (version == 0 || version == stored.version) return std::optional<StoredResource>(std::move(stored));
-  DX_TRY(old, connection_->Prepare("SELECT status, last_updated, json FROM fhir_history"
+  DX_TRY(old, reader_->Prepare("SELECT status, last_updated, json FROM fhir_history"
                                    " WHERE type = ? AND id = ? AND version = ?"));
   old->Bind(1, type).Bind(2, id).Bind(3, std::int64_t{version});
   DX_TRY(found, old->Step());
@@ -346,8 +347,8 @@ Result<std::vector<StoredResource>> SqliteResultStore::History(const std::string
   std::vector<StoredResource> versions;
   if (!*current) return versions;
   versions.push_back(**current);
-  std::lock_guard lock(mutex_);
-  DX_TRY(select, connection_->Prepare("SELECT version, status, last_updated, json FROM fhir_history"
+  std::lock_guard lock(read_mutex_);
+  DX_TRY(select, reader_->Prepare("SELECT version, status, last_updated, json FROM fhir_history"
                                       " WHERE type = ? AND id = ? ORDER BY version DESC"));
   select->Bind(1, type).Bind(2, id);
   while (true) {
@@ -369,16 +370,16 @@ Result<SearchPage> SqliteResultStore::Search(const ResourceSearch& search) {
   // prefer the code index and read every patient's results for that code.
   const std::string from =
       search.nhs_number.empty() ? " FROM fhir_resources" : " FROM fhir_resources INDEXED BY fhir_resources_patient";
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(read_mutex_);
   SearchPage page;
   {
-    DX_TRY(count, connection_->Prepare("SELECT COUNT(*)" + from + sql.where));
+    DX_TRY(count, reader_->Prepare("SELECT COUNT(*)" + from + sql.where));
     for (std::size_t i = 0; i < sql.params.size(); ++i) count->Bind(static_cast<int>(i + 1), sql.params[i]);
     DX_TRY(row, count->Step());
     page.total = count->Int(0);
   }
   if (search.count <= 0 || search.offset >= page.total) return page;
-  DX_TRY(select, connection_->Prepare(fmt::format("SELECT {}{}{}{} LIMIT {} OFFSET {}",
+  DX_TRY(select, reader_->Prepare(fmt::format("SELECT {}{}{}{} LIMIT {} OFFSET {}",
                                                   kResourceColumns, from, sql.where, sql.order, search.count,
                                                   search.offset)));
   for (std::size_t i = 0; i < sql.params.size(); ++i) select->Bind(static_cast<int>(i + 1), sql.params[i]);
@@ -392,7 +393,7 @@ Result<SearchPage> SqliteResultStore::Search(const ResourceSearch& search) {
 
 Result<std::vector<InboxEntry>> SqliteResultStore::Inbox(const std::string& practice, bool include_handled,
                                                         int limit) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(read_mutex_);
   // The latest action on each report decides its state.
   const std::string sql = fmt::format(
       "SELECT {}, COALESCE(a.action, 'new'), COALESCE(a.actor, ''), COALESCE(a.at, ''), COALESCE(a.comment, '')"
@@ -401,7 +402,7 @@ Result<std::vector<InboxEntry>> SqliteResultStore::Inbox(const std::string& prac
       " WHERE r.type = 'DiagnosticReport' AND r.practice = ?{}"
       " ORDER BY a.pk IS NOT NULL, r.urgent DESC, r.abnormal DESC, r.effective DESC, r.id LIMIT ?",
       kResourceColumnsOfR, include_handled ? "" : " AND a.pk IS NULL");
-  DX_TRY(select, connection_->Prepare(sql));
+  DX_TRY(select, reader_->Prepare(sql));
   select->Bind(1, practice).Bind(2, static_cast<std::int64_t>(std::max(0, limit)));
   std::vector<InboxEntry> entries;
   while (true) {
@@ -440,13 +441,13 @@ Result<void> SqliteResultStore::Act(const InboxAction& action) {
 
 Result<std::vector<Notification>> SqliteResultStore::Notifications(const std::string& practice,
                                                                    bool include_acknowledged) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(read_mutex_);
   const std::string sql = fmt::format(
       "SELECT * FROM (SELECT n.pk, n.report_id, n.practice, n.nhs_number, n.raised_at, n.reason,"
       " EXISTS (SELECT 1 FROM inbox_actions a WHERE a.report_id = n.report_id AND a.pk > n.actions_before)"
       " AS handled FROM notifications n WHERE n.practice = ?) t{} ORDER BY pk DESC",
       include_acknowledged ? "" : " WHERE NOT handled");
-  DX_TRY(select, connection_->Prepare(sql));
+  DX_TRY(select, reader_->Prepare(sql));
   select->Bind(1, practice);
   std::vector<Notification> out;
   while (true) {

@@ -1,5 +1,6 @@
 // ResultStore on SQLite: the result tables live in the same file as the instance
-// index (migration 0003) and are used through one connection behind a mutex.
+// index (migration 0003). Writes go through one connection behind a mutex, reads
+// through another (WAL: a read sees the last commit and never waits for a write).
 // A commit only appends to the WAL: checkpoints run on a thread of their own, and
 // when durable the WAL is fsynced by Sync, outside the lock, so that one batch's
 // fsync overlaps the next batch's transaction. Thread-safe.
@@ -39,11 +40,13 @@ class SqliteResultStore : public ResultStore {
  private:
   class Checkpointer;
   class WalSync;
-  SqliteResultStore(std::unique_ptr<sqlite::Connection> connection, std::unique_ptr<Checkpointer> checkpointer,
-                    std::unique_ptr<WalSync> wal_sync);
+  SqliteResultStore(std::unique_ptr<sqlite::Connection> connection, std::unique_ptr<sqlite::Connection> reader,
+                    std::unique_ptr<Checkpointer> checkpointer, std::unique_ptr<WalSync> wal_sync);
 
-  std::mutex mutex_;
+  std::mutex mutex_;  // the writer's
   std::unique_ptr<sqlite::Connection> connection_;
+  std::mutex read_mutex_;
+  std::unique_ptr<sqlite::Connection> reader_;
   std::unique_ptr<Checkpointer> checkpointer_;  // after connection_: stops before it closes
   std::unique_ptr<WalSync> wal_sync_;           // only when durable
 };
