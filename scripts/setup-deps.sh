@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang
   # libraries
   libdcmtk-dev dcmtk libboost-dev libboost-system-dev nlohmann-json3-dev libexpected-dev
-  libcli11-dev libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev sqlite3
+  libcli11-dev libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev libjemalloc-dev sqlite3
   libtomlplusplus-dev libopenjp2-7-dev libturbojpeg0-dev libpq-dev postgresql
   # unit tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

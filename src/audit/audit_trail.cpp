@@ -92,40 +92,47 @@ void FileAuditTrail::CatchUp(std::uint64_t size) {
   known_size_ = size;
 }
 
-void FileAuditTrail::Record(const Event& event) {
-  const std::uint64_t end = Append(event);
+void FileAuditTrail::Record(const Event& event) { RecordAll({event}); }
+
+void FileAuditTrail::RecordAll(const std::vector<Event>& events) {
+  if (events.empty()) return;
+  const std::uint64_t end = Append(events);
   if (durable_) SyncThrough(end);
 }
 
-std::uint64_t FileAuditTrail::Append(const Event& event) {
+std::uint64_t FileAuditTrail::Append(const std::vector<Event>& events) {
   const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const std::string time = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
   std::lock_guard guard(mutex_);
   AuditFileLock lock(fd_);
   struct stat info {};
   if (::fstat(fd_, &info) == 0 && static_cast<std::uint64_t>(info.st_size) != known_size_) {
     CatchUp(static_cast<std::uint64_t>(info.st_size));
   }
-  nlohmann::json entry{{"seq", next_sequence_},
-                       {"time", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now)},
-                       {"actor", event.actor},
-                       {"action", event.action},
-                       {"outcome", event.outcome},
-                       {"entities", event.entities},
-                       {"source", event.source},
-                       {"prev", last_hash_}};
-  const std::string hash = EntryHash(entry);
-  entry["hash"] = hash;
-  const std::string line = entry.dump() + '\n';
+  std::string lines;
+  for (const Event& event : events) {
+    nlohmann::json entry{{"seq", next_sequence_},
+                         {"time", time},
+                         {"actor", event.actor},
+                         {"action", event.action},
+                         {"outcome", event.outcome},
+                         {"entities", event.entities},
+                         {"source", event.source},
+                         {"prev", last_hash_}};
+    const std::string hash = EntryHash(entry);
+    entry["hash"] = hash;
+    lines += entry.dump() + '\n';
+    last_hash_ = hash;
+    ++next_sequence_;
+  }
   std::size_t written = 0;
-  while (written < line.size()) {
-    const ssize_t n = ::write(fd_, line.data() + written, line.size() - written);
+  while (written < lines.size()) {
+    const ssize_t n = ::write(fd_, lines.data() + written, lines.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // disk full or I/O error: the next Verify reports the torn line
     written += static_cast<std::size_t>(n);
   }
   known_size_ += written;
-  last_hash_ = hash;
-  ++next_sequence_;
   return known_size_;
 }
 

@@ -28,10 +28,14 @@ class AuditTrail {
  public:
   virtual ~AuditTrail() = default;
   virtual void Record(const Event& event) = 0;
+  // Several entries at once (in order).
+  virtual void RecordAll(const std::vector<Event>& events) {
+    for (const auto& event : events) Record(event);
+  }
 };
 
 // Appends JSON lines to a file; with `durable`, Record returns only once its entry
-// is on disk. Entries are appended one at a time, but concurrent Records share
+// is on disk. RecordAll appends its entries in one write; concurrent Records share
 // the fdatasync: one that starts after an entry was written covers it.
 class FileAuditTrail : public AuditTrail {
  public:
@@ -40,6 +44,7 @@ class FileAuditTrail : public AuditTrail {
   FileAuditTrail(const FileAuditTrail&) = delete;
   FileAuditTrail& operator=(const FileAuditTrail&) = delete;
   void Record(const Event& event) override;
+  void RecordAll(const std::vector<Event>& events) override;
 
   // Re-reads `path` and checks the chain; fails naming the first broken line.
   static Result<std::uint64_t> Verify(const std::string& path);
@@ -49,8 +54,8 @@ class FileAuditTrail : public AuditTrail {
                  std::string last_hash);
   // Reads entries appended by other processes since `known_size_` (the caller holds the flock).
   void CatchUp(std::uint64_t size);
-  // Appends the entry (holding the flock); returns the file size after it.
-  std::uint64_t Append(const Event& event);
+  // Appends the entries (holding the flock); returns the file size after them.
+  std::uint64_t Append(const std::vector<Event>& events);
   // Returns once the file is on disk through byte `end`.
   void SyncThrough(std::uint64_t end);
 

@@ -127,6 +127,10 @@ std::vector<Option> Options() {
       {"max-associations", "concurrent DIMSE associations",
        IntSetter(&Config::max_associations, 1, 4096, "max-associations")},
       {"ingest-batch", "most index writes in one commit", IntSetter(&Config::ingest_batch, 1, 100000, "ingest-batch")},
+      {"results-apply-delay-ms",
+       "how long acknowledged HL7 results may gather in the journal before they are applied to the result store "
+       "in one transaction (a read never waits for it)",
+       IntSetter(&Config::results_apply_delay_ms, 0, 3600000, "results-apply-delay-ms")},
       {"index",
        "where the index lives: sqlite (DATA/index.sqlite) or a PostgreSQL database shared by several nodes, as a "
        "postgresql:// URL or a libpq conninfo ('host=... dbname=...')",

@@ -44,6 +44,7 @@ struct Config {
   std::uint64_t max_object_bytes = 2ull << 30;   // largest accepted object
   int max_associations = 64;
   int ingest_batch = 256;                        // most index writes per commit
+  int results_apply_delay_ms = 20;               // acknowledged results gather this long before they are applied
   std::string log_level = "info";
   std::string knowledge_dir = "knowledge";       // decision-support knowledge base
   std::string index = "sqlite";                  // "sqlite" (DATA/index.sqlite) or a PostgreSQL URL / conninfo

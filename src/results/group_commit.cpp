@@ -1,50 +1,265 @@
 #include "results/group_commit.hpp"
 
+#include <fmt/format.h>
+
 #include <vector>
+
+#include "core/logging.hpp"
 
 namespace dx::results {
 
-GroupCommit::GroupCommit(storage::ResultStore& store, std::size_t max_batch)
-    : store_(store), max_batch_(max_batch == 0 ? 1 : max_batch) {}
+GroupCommit::GroupCommit(storage::ResultStore& store, results::Journal& journal, audit::AuditTrail& audit,
+                         Rebuild rebuild, GroupCommitOptions options)
+    : store_(store), journal_(journal), audit_(audit), rebuild_(std::move(rebuild)), options_(options) {}
 
-Result<storage::StoreOutcome> GroupCommit::Store(storage::IncomingMessage message) {
-  Pending pending{std::move(message), std::nullopt, {}};
+GroupCommit::~GroupCommit() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  progress_.notify_all();
+  if (!applier_.joinable()) return;
+  applier_.join();
+  // Everything journaled is applied unless the store was failing: then the
+  // journal keeps it for the next start.
+  if (!failing_ && store_.Sync()) (void)journal_.Release(applied_, true);
+}
+
+Result<std::size_t> GroupCommit::Recover() {
+  std::vector<JournalEntry> entries = journal_.Recovered();
+  std::size_t stored = 0;
+  for (std::size_t start = 0; start < entries.size(); start += options_.max_apply) {
+    std::vector<storage::IncomingMessage> messages;
+    for (std::size_t i = start; i < std::min(entries.size(), start + options_.max_apply); ++i) {
+      if (auto message = rebuild_(entries[i])) {
+        messages.push_back(std::move(*message));
+      } else {
+        Logger("results")->error("event=journal-entry-unreadable sequence={}", entries[i].sequence);
+      }
+    }
+    auto outcomes = store_.CommitMessages(messages);
+    if (!outcomes) {
+      return Fail(outcomes.error().code, "cannot apply the HL7 journal to the result store: " + outcomes.error().message);
+    }
+    for (const auto& outcome : *outcomes) stored += outcome.stored ? 1 : 0;
+  }
+  const std::uint64_t last = entries.empty() ? 0 : entries.back().sequence;
+  if (!entries.empty()) {
+    if (auto synced = store_.Sync(); !synced) return tl::unexpected(synced.error());
+    if (auto released = journal_.Release(last); !released) return tl::unexpected(released.error());
+    Logger("results")->info("event=journal-recovered entries={} stored={}", entries.size(), stored);
+  }
+  journaled_ = applied_ = last;
+  applier_ = std::thread([this] { Apply(); });
+  return stored;
+}
+
+Result<storage::StoreOutcome> GroupCommit::Store(storage::IncomingMessage message, audit::Event event) {
+  Pending pending{std::move(message), std::move(event), std::nullopt, {}};
   std::unique_lock lock(mutex_);
   waiting_.push_back(&pending);
-  pending.wake.wait(lock, [&] {
-    return pending.outcome || (!committing_ && !waiting_.empty() && waiting_.front() == &pending);
-  });
-  if (pending.outcome) return *pending.outcome;  // an earlier commit took it
+  pending.wake.wait(lock, [&] { return pending.outcome || (!journaling_ && waiting_.front() == &pending); });
+  if (pending.outcome) return *pending.outcome;  // an earlier batch took it
 
-  // First in line: commit for everyone waiting, this thread among them.
-  committing_ = true;
+  // First in line: journal everything waiting, this thread's message among it.
+  journaling_ = true;
   std::vector<Pending*> batch;
-  while (!waiting_.empty() && batch.size() < max_batch_) {
+  while (!waiting_.empty() && batch.size() < options_.max_batch) {
     batch.push_back(waiting_.front());
     waiting_.pop_front();
   }
-  std::vector<storage::IncomingMessage> messages;
-  messages.reserve(batch.size());
-  for (auto* p : batch) messages.push_back(std::move(p->message));
-  lock.unlock();
-  auto outcomes = store_.CommitMessages(messages);
-  lock.lock();
-  committing_ = false;
-  if (!waiting_.empty()) waiting_.front()->wake.notify_one();  // the next transaction is theirs
-  lock.unlock();
-  if (outcomes) {
-    if (auto synced = store_.Sync(); !synced) outcomes = tl::unexpected(synced.error());
+  // Not more than max_backlog messages may wait for the store.
+  progress_.wait(lock, [&] { return journaled_ - applied_ < options_.max_backlog || failing_ || stopping_; });
+  Result<void> written = {};
+  if (failing_) {
+    written = Fail(failing_->code, "the result store is failing: " + failing_->message);
+  } else if (stopping_) {
+    written = Fail(ErrorCode::kUnavailable, "the listener is stopping");
   }
-  lock.lock();
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (outcomes) {
-      batch[i]->outcome = (*outcomes)[i];
-    } else {
-      batch[i]->outcome = tl::unexpected(outcomes.error());
-    }
-    if (batch[i] != &pending) batch[i]->wake.notify_one();
+  if (written) {
+    lock.unlock();
+    written = WriteBatch(batch);
+    lock.lock();
+  } else {
+    for (auto* p : batch) p->outcome = tl::unexpected(written.error());
+  }
+  journaling_ = false;
+  if (!waiting_.empty()) waiting_.front()->wake.notify_one();  // the next batch is theirs
+  for (auto* p : batch) {
+    if (p != &pending) p->wake.notify_one();
   }
   return *pending.outcome;
 }
+
+// Called by the batch's leader without the lock (journaling_ keeps it alone):
+// journals the new messages, audits the batch, sets every outcome and hands the
+// new messages to the applier.
+Result<void> GroupCommit::WriteBatch(std::vector<Pending*>& batch) {
+  std::vector<std::optional<Result<storage::StoreOutcome>>> outcomes(batch.size());
+  std::vector<std::size_t> fresh;                                  // not seen before
+  std::vector<std::optional<std::size_t>> same_as(batch.size());  // an earlier one in this batch
+  std::unordered_map<std::string, std::size_t> in_batch;
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const std::string key = Key(batch[i]->message);
+      if (auto known = unapplied_.find(key); known != unapplied_.end()) {
+        outcomes[i] = storage::StoreOutcome{false, known->second};
+      } else if (auto earlier = in_batch.find(key); earlier != in_batch.end()) {
+        same_as[i] = earlier->second;
+      } else {
+        in_batch.emplace(key, i);
+        fresh.push_back(i);
+      }
+    }
+  }
+  std::vector<JournalEntry> entries;
+  std::vector<std::size_t> journaled;
+  for (std::size_t i : fresh) {
+    const auto& m = batch[i]->message;
+    auto earlier = store_.FindAck(m.message.sender, m.message.control_id);
+    if (!earlier) {
+      outcomes[i] = tl::unexpected(earlier.error());
+    } else if (*earlier) {
+      outcomes[i] = storage::StoreOutcome{false, **earlier};
+    } else {
+      entries.push_back({0, m.message.received_at, m.ack, m.message.raw});
+      journaled.push_back(i);
+    }
+  }
+  auto appended = journal_.Append(entries);
+  if (!appended) Logger("results")->error("event=journal-write-failed reason=\"{}\"", appended.error().message);
+  for (std::size_t i : journaled) {
+    outcomes[i] = appended ? Result<storage::StoreOutcome>(storage::StoreOutcome{true, ""})
+                           : Result<storage::StoreOutcome>(tl::unexpected(appended.error()));
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!same_as[i]) continue;
+    const auto& first = outcomes[*same_as[i]];
+    outcomes[i] = first && *first && (*first)->stored
+                      ? Result<storage::StoreOutcome>(storage::StoreOutcome{false, batch[*same_as[i]]->message.ack})
+                      : *first;
+  }
+  // One audit write for the batch; a failure is audited by the receiver.
+  std::vector<audit::Event> events;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!*outcomes[i]) continue;
+    audit::Event& event = batch[i]->event;
+    if (!(*outcomes[i])->stored) {
+      event.outcome = "duplicate: acknowledged again";
+      event.entities = {"message:" + batch[i]->message.message.control_id};
+    }
+    events.push_back(std::move(event));
+  }
+  audit_.RecordAll(events);
+
+  std::lock_guard lock(mutex_);
+  for (std::size_t j = 0; j < journaled.size() && appended; ++j) {
+    Pending& p = *batch[journaled[j]];
+    unapplied_.emplace(Key(p.message), p.message.ack);
+    journaled_ = entries[j].sequence;
+    to_apply_.push_back({entries[j].sequence, std::move(p.message)});
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->outcome = std::move(outcomes[i]);
+  if (!journaled.empty() && appended) work_.notify_one();
+  return appended;
+}
+
+void GroupCommit::Apply() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    work_.wait(lock, [&] { return !to_apply_.empty() || stopping_; });
+    if (to_apply_.empty()) return;  // stopping, and everything is applied
+    // Let a transaction's worth gather, unless a reader is waiting for it.
+    work_.wait_for(lock, options_.apply_delay,
+                   [&] { return to_apply_.size() >= options_.min_apply || readers_ > 0 || stopping_; });
+    std::vector<Journaled> batch;
+    while (!to_apply_.empty() && batch.size() < options_.max_apply) {
+      batch.push_back(std::move(to_apply_.front()));
+      to_apply_.pop_front();
+    }
+    lock.unlock();
+    std::vector<storage::IncomingMessage> messages;
+    messages.reserve(batch.size());
+    for (auto& journaled : batch) messages.push_back(std::move(journaled.message));
+    auto outcomes = store_.CommitMessages(messages);
+    const std::uint64_t last = batch.back().sequence;
+    Result<void> released = {};
+    if (outcomes && journal_.Releasable(last)) {
+      released = store_.Sync();
+      if (released) released = journal_.Release(last);
+      if (!released) Logger("results")->warn("event=journal-release-failed reason=\"{}\"", released.error().message);
+    }
+    lock.lock();
+    if (!outcomes) {
+      // The journal has them: put them back, refuse new messages, and try again.
+      Logger("results")->error("event=apply-failed messages={} reason=\"{}\"", messages.size(), outcomes.error().message);
+      for (std::size_t i = batch.size(); i-- > 0;) {
+        to_apply_.push_front({batch[i].sequence, std::move(messages[i])});
+      }
+      failing_ = outcomes.error();
+      progress_.notify_all();
+      work_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      if (stopping_) {
+        Logger("results")->warn("event=apply-stopped unapplied={} (kept in the journal)", to_apply_.size());
+        return;
+      }
+      continue;
+    }
+    failing_.reset();
+    Logger("results")->debug("event=applied messages={} backlog={}", messages.size(), to_apply_.size());
+    for (const auto& message : messages) unapplied_.erase(Key(message));
+    applied_ = last;
+    progress_.notify_all();
+  }
+}
+
+Result<void> GroupCommit::WaitApplied() {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = journaled_;
+  if (applied_ >= target) return {};
+  ++readers_;
+  work_.notify_one();
+  // A failing store is read as it is (what it holds is right, only not the newest).
+  progress_.wait(lock, [&] { return applied_ >= target || failing_ || stopping_; });
+  --readers_;
+  return {};
+}
+
+#define DX_AFTER_ACK(call)                                    \
+  if (auto applied = commit_.WaitApplied(); !applied) {       \
+    return tl::unexpected(applied.error());                   \
+  }                                                           \
+  return store_.call
+
+Result<std::optional<std::string>> ReadAfterAck::FindAck(const std::string& sender, const std::string& control_id) {
+  DX_AFTER_ACK(FindAck(sender, control_id));
+}
+Result<std::vector<storage::StoreOutcome>> ReadAfterAck::StoreMessages(
+    const std::vector<storage::IncomingMessage>& messages) {
+  return store_.StoreMessages(messages);
+}
+Result<std::optional<storage::StoredResource>> ReadAfterAck::Read(const std::string& type, const std::string& id,
+                                                                  int version) {
+  DX_AFTER_ACK(Read(type, id, version));
+}
+Result<std::vector<storage::StoredResource>> ReadAfterAck::History(const std::string& type, const std::string& id) {
+  DX_AFTER_ACK(History(type, id));
+}
+Result<storage::SearchPage> ReadAfterAck::Search(const storage::ResourceSearch& search) {
+  DX_AFTER_ACK(Search(search));
+}
+Result<std::vector<storage::InboxEntry>> ReadAfterAck::Inbox(const std::string& practice, bool include_handled,
+                                                            int limit) {
+  DX_AFTER_ACK(Inbox(practice, include_handled, limit));
+}
+Result<void> ReadAfterAck::Act(const storage::InboxAction& action) { DX_AFTER_ACK(Act(action)); }
+Result<std::vector<storage::Notification>> ReadAfterAck::Notifications(const std::string& practice,
+                                                                      bool include_acknowledged) {
+  DX_AFTER_ACK(Notifications(practice, include_acknowledged));
+}
+
+#undef DX_AFTER_ACK
 
 }  // namespace dx::results

@@ -61,15 +61,31 @@ std::string Latin1ToUtf8(std::string_view text) {
   return out;
 }
 
+// The message, read in the character set MSH-18 names.
+Result<hl7::Message> ParseIncoming(std::string_view raw) {
+  auto parsed = hl7::Message::Parse(raw);
+  if (parsed && parsed->Get("MSH-18") == "8859/1") return hl7::Message::Parse(Latin1ToUtf8(raw));
+  return parsed;
+}
+
 }  // namespace
 
+std::optional<storage::IncomingMessage> RebuildIncoming(const JournalEntry& entry) {
+  auto parsed = ParseIncoming(entry.raw);
+  if (!parsed) return std::nullopt;
+  const hl7::Message& message = *parsed;
+  const hl7::Segment& msh = message.segments().front();
+  const std::string sender = message.Get(msh, 3) + "|" + message.Get(msh, 4);
+  auto mapped = MapOru(message, sender);
+  if (!mapped) return std::nullopt;
+  return storage::IncomingMessage{
+      {sender, message.Get(msh, 10), message.Get(msh, 9, 1) + "^" + message.Get(msh, 9, 2), entry.received_at, entry.raw},
+      entry.ack,
+      std::move(mapped->resources)};
+}
+
 std::string ResultsReceiver::Receive(std::string_view raw, const std::string& peer) {
-  auto parsed = hl7::Message::Parse(raw);
-  std::string converted;
-  if (parsed && parsed->Get("MSH-18") == "8859/1") {  // the character set MSH-18 names
-    converted = Latin1ToUtf8(raw);
-    parsed = hl7::Message::Parse(converted);
-  }
+  auto parsed = ParseIncoming(raw);
   if (!parsed) {
     audit_.Record({"hl7", "hl7.receive", "rejected: unparsable", {}, peer});
     return hl7::BuildRejectForUnparsable(raw, {ErrorCondition::kSegmentSequence, "MSH", parsed.error().message}, self_,
@@ -114,17 +130,14 @@ std::string ResultsReceiver::Receive(std::string_view raw, const std::string& pe
       {sender, control_id, type + "^" + trigger, FhirDateTime(Timestamp().substr(0, 14) + "+0000"), std::string(raw)},
       ack,
       std::move(mapped->resources)};
-  auto stored = commit_.Store(std::move(incoming));
+  auto stored = commit_.Store(std::move(incoming),
+                             {"hl7:" + sender, "hl7.receive", "success", {"message:" + control_id, "patient:" + nhs}, peer});
   if (!stored) {
     Logger("results")->error("event=store-failed code={}", ToString(stored.error().code));
     return answer(AckCode::kError, {ErrorCondition::kApplicationInternalError, "", "the message could not be stored; send it again"},
                   "error: storage");
   }
-  if (!stored->stored) {
-    audit_.Record({"hl7:" + sender, "hl7.receive", "duplicate: acknowledged again", {"message:" + control_id}, peer});
-    return stored->earlier_ack;
-  }
-  audit_.Record({"hl7:" + sender, "hl7.receive", "success", {"message:" + control_id, "patient:" + nhs}, peer});
+  if (!stored->stored) return stored->earlier_ack;  // audited as a duplicate by the group commit
   if (observer_) observer_(mapped->reports, sender);
   return ack;
 }

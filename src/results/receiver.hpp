@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "audit/audit_trail.hpp"
@@ -22,6 +23,10 @@
 #include "results/oru.hpp"
 
 namespace dx::results {
+
+// A journaled message as the receiver stored it (parsed and mapped again), or
+// nullopt when it no longer maps (GroupCommit's Rebuild).
+std::optional<storage::IncomingMessage> RebuildIncoming(const JournalEntry& entry);
 
 class ResultsReceiver : public hl7::MessageHandler {
  public:

@@ -121,7 +121,9 @@ struct Server::Impl {
   std::unique_ptr<cds::KnowledgeBase> knowledge;
   std::unique_ptr<storage::ConsultationStore> consultations;
   std::unique_ptr<storage::ResultStore> results;
+  std::unique_ptr<results::Journal> journal;
   std::unique_ptr<results::GroupCommit> group_commit;
+  std::unique_ptr<results::ReadAfterAck> visible_results;
   std::unique_ptr<results::ResultsReceiver> receiver;
   std::unique_ptr<hl7::MllpServer> mllp;
   std::unique_ptr<cds::hooks::CdsService> cds;
@@ -217,9 +219,19 @@ Result<void> Server::Start() {
   auto now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
   orders::RegisterOrderRoutes(impl_->router, *impl_->orders, *impl_->catalogue, *impl_->audit, now);
   waits::RegisterWaitsRoutes(impl_->router, *impl_->orders, *impl_->catalogue, *impl_->audit, now);
-  fhir::RegisterFhirRoutes(impl_->router, *impl_->results, *impl_->audit);
-  results::RegisterInboxRoutes(impl_->router, *impl_->results, *impl_->audit);
-  impl_->group_commit = std::make_unique<results::GroupCommit>(*impl_->results);
+  // Acknowledged results are journaled first and applied to the store in large
+  // transactions; what an earlier run journaled and had not applied is applied now.
+  auto journal = results::Journal::Open((std::filesystem::path(c.data_dir) / "hl7-journal").string(), c.durable);
+  if (!journal) return tl::unexpected(journal.error());
+  impl_->journal = std::move(*journal);
+  impl_->group_commit =
+      std::make_unique<results::GroupCommit>(
+      *impl_->results, *impl_->journal, *impl_->audit, results::RebuildIncoming,
+      results::GroupCommitOptions{.apply_delay = std::chrono::milliseconds(c.results_apply_delay_ms)});
+  if (auto recovered = impl_->group_commit->Recover(); !recovered) return tl::unexpected(recovered.error());
+  impl_->visible_results = std::make_unique<results::ReadAfterAck>(*impl_->results, *impl_->group_commit);
+  fhir::RegisterFhirRoutes(impl_->router, *impl_->visible_results, *impl_->audit);
+  results::RegisterInboxRoutes(impl_->router, *impl_->visible_results, *impl_->audit);
   impl_->receiver = std::make_unique<results::ResultsReceiver>(*impl_->group_commit, *impl_->audit,
                                                                hl7::Acknowledger{"DXHUB", c.ae_title});
   // A final result for a request placed here marks it reported (placer = request id, filler = accession).
@@ -260,7 +272,9 @@ void Server::Stop() {
   if (impl_->mllp) impl_->mllp->Stop();
   impl_->mllp.reset();
   impl_->receiver.reset();
+  impl_->visible_results.reset();
   impl_->group_commit.reset();
+  impl_->journal.reset();
   if (impl_->dimse) impl_->dimse->Stop();
   impl_->dimse.reset();
   impl_->schedule.reset();

@@ -319,6 +319,39 @@ def test_what_was_acknowledged_survives_kill_9(dxhub, tmp_path):
     assert bundle["total"] == 3
 
 
+def test_a_burst_acknowledged_just_before_kill_9_is_all_there_after_restart(dxhub, tmp_path):
+    """Acknowledged messages are journaled and applied to the store in large transactions a
+    moment later (here a minute later, unless read): killed after the last AA, the restarted
+    server applies them from the journal."""
+    server = dxhub("--durable", "true", "--results-apply-delay-ms", "60000")
+    acks: dict[str, str] = {}
+
+    def sender(n: int) -> None:
+        folder = tmp_path / f"burst{n}"
+        folder.mkdir()
+        for i in range(8):
+            control = f"B{n}-{i}"
+            body = [obr("", control, "718-7^Hb^LN", "20261120080000+0000", "F", "HM"),
+                    f"OBX|1|NM|718-7^Hb^LN||{100 + i}|g/L|130-170|L|||F"]
+            acks[control] = field(mllp_send(server, message(control, body), folder), "MSA", 1)
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    server.kill()
+    assert len(acks) == 48 and set(acks.values()) == {"AA"}
+    assert any((server.data_dir / "hl7-journal").iterdir())
+    server.start()
+    _, _, bundle = fhir(server, patient_search("DiagnosticReport", extra="&_count=0"))
+    assert bundle["total"] == 48
+    _, _, bundle = fhir(server, patient_search("Observation", extra="&_count=0"))
+    assert bundle["total"] == 48
+    audit = (server.data_dir / "audit.log").read_text()
+    assert all(f"message:B{n}-{i}" in audit for n in range(6) for i in range(8))
+
+
 def test_the_gp_inbox_puts_urgent_and_abnormal_first_and_records_who_acknowledged(dxhub, tmp_path):
     server = dxhub()
     for control, body in (("I1", MICRO), ("I2", UES), ("I3", FBC)):

@@ -1,7 +1,9 @@
 #include "results/group_commit.hpp"
 
 #include <atomic>
-#include <set>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -9,28 +11,25 @@
 namespace dx::results {
 namespace {
 
-// Records each commit's size; slow enough that concurrent senders pile up.
+// Keeps each message's acknowledgement and records each commit's size.
 class CountingStore : public storage::ResultStore {
  public:
   Result<std::vector<storage::StoreOutcome>> StoreMessages(const std::vector<storage::IncomingMessage>& messages) override {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
     std::lock_guard lock(mutex);
     if (fail) return Fail(ErrorCode::kStorage, "disk full");
     commits.push_back(messages.size());
     std::vector<storage::StoreOutcome> out;
     for (const auto& m : messages) {
-      const bool fresh = seen.insert(m.message.control_id).second;
-      out.push_back({fresh, fresh ? "" : "earlier"});
+      const bool fresh = acks.emplace(m.message.control_id, m.ack).second;
+      out.push_back({fresh, fresh ? "" : acks[m.message.control_id]});
     }
     return out;
   }
-  Result<void> Sync() override {
+  Result<std::optional<std::string>> FindAck(const std::string&, const std::string& control_id) override {
     std::lock_guard lock(mutex);
-    synced_commits = commits.size();
-    if (fail_sync) return Fail(ErrorCode::kStorage, "I/O error");
-    return {};
+    if (auto it = acks.find(control_id); it != acks.end()) return std::optional<std::string>(it->second);
+    return std::optional<std::string>();
   }
-  Result<std::optional<std::string>> FindAck(const std::string&, const std::string&) override { return std::nullopt; }
   Result<std::optional<storage::StoredResource>> Read(const std::string&, const std::string&, int) override {
     return std::nullopt;
   }
@@ -46,24 +45,69 @@ class CountingStore : public storage::ResultStore {
     return std::vector<storage::Notification>{};
   }
 
+  std::size_t stored() {
+    std::lock_guard lock(mutex);
+    return acks.size();
+  }
+
   std::mutex mutex;
   std::vector<std::size_t> commits;
-  std::set<std::string> seen;
-  std::size_t synced_commits = 0;  // commits made before the last Sync
-  bool fail = false, fail_sync = false;
+  std::map<std::string, std::string> acks;  // control id -> ack
+  std::atomic<bool> fail{false};
+};
+
+class RecordingAudit : public audit::AuditTrail {
+ public:
+  void Record(const audit::Event& event) override {
+    std::lock_guard lock(mutex);
+    outcomes.push_back(event.outcome);
+  }
+  std::mutex mutex;
+  std::vector<std::string> outcomes;
 };
 
 storage::IncomingMessage Message(const std::string& id) {
   storage::IncomingMessage m;
   m.message.sender = "LAB|X";
   m.message.control_id = id;
+  m.message.raw = "MSG " + id;
   m.ack = "ACK " + id;
   return m;
 }
 
-TEST(GroupCommit, ConcurrentSendersShareCommitsAndEachGetsItsOwnOutcome) {
+// The journaled message back: the tests' raw text is "MSG <control id>".
+std::optional<storage::IncomingMessage> Rebuild(const JournalEntry& entry) {
+  if (!entry.raw.starts_with("MSG ")) return std::nullopt;
+  auto m = Message(entry.raw.substr(4));
+  m.ack = entry.ack;
+  return m;
+}
+
+class GroupCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    folder = std::filesystem::temp_directory_path() /
+             ("dx-group-commit-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(folder);
+  }
+  void TearDown() override { std::filesystem::remove_all(folder); }
+  std::unique_ptr<Journal> OpenJournal(std::uint64_t segment_bytes = 16u << 20) {
+    auto journal = Journal::Open(folder.string(), true, segment_bytes);
+    EXPECT_TRUE(journal) << journal.error().message;
+    return journal ? std::move(*journal) : nullptr;
+  }
+  audit::Event Event() { return {"hl7:LAB|X", "hl7.receive", "success", {}, "127.0.0.1"}; }
+
+  std::filesystem::path folder;
   CountingStore store;
-  GroupCommit group(store);
+  RecordingAudit audit;
+};
+
+TEST_F(GroupCommitTest, ConcurrentSendersAreAllAppliedOnceInSharedTransactions) {
+  auto journal = OpenJournal();
+  GroupCommit group(store, *journal, audit, Rebuild, {.max_batch = 512, .max_apply = 2048, .min_apply = 64});
+  ASSERT_TRUE(group.Recover());
   constexpr int kThreads = 16, kEach = 20;
   std::atomic<int> stored{0}, duplicates{0};
   std::vector<std::thread> threads;
@@ -71,7 +115,7 @@ TEST(GroupCommit, ConcurrentSendersShareCommitsAndEachGetsItsOwnOutcome) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         // Thread 0 repeats thread 1's ids: each is stored once.
-        auto outcome = group.Store(Message(std::to_string(t == 0 ? 1 : t) + "-" + std::to_string(i)));
+        auto outcome = group.Store(Message(std::to_string(t == 0 ? 1 : t) + "-" + std::to_string(i)), Event());
         ASSERT_TRUE(outcome);
         (outcome->stored ? stored : duplicates)++;
       }
@@ -80,52 +124,107 @@ TEST(GroupCommit, ConcurrentSendersShareCommitsAndEachGetsItsOwnOutcome) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(stored.load(), (kThreads - 1) * kEach);
   EXPECT_EQ(duplicates.load(), kEach);
+  ASSERT_TRUE(group.WaitApplied());
+  EXPECT_EQ(store.stored(), static_cast<std::size_t>((kThreads - 1) * kEach));  // all there once read
   std::size_t total = 0;
   for (auto size : store.commits) total += size;
-  EXPECT_EQ(total, static_cast<std::size_t>(kThreads * kEach));
-  EXPECT_LT(store.commits.size(), static_cast<std::size_t>(kThreads * kEach));  // commits were shared
+  EXPECT_EQ(total, static_cast<std::size_t>((kThreads - 1) * kEach));  // duplicates never reach the store
+  EXPECT_LT(store.commits.size(), static_cast<std::size_t>(kThreads * kEach));  // transactions were shared
+  EXPECT_EQ(std::count(audit.outcomes.begin(), audit.outcomes.end(), "success"), (kThreads - 1) * kEach);
+  EXPECT_EQ(std::count(audit.outcomes.begin(), audit.outcomes.end(), "duplicate: acknowledged again"), kEach);
 }
 
-TEST(GroupCommit, AFailedCommitFailsEveryMessageInIt) {
-  CountingStore store;
+TEST_F(GroupCommitTest, ARepeatGetsTheFirstAcknowledgementBeforeAndAfterItIsApplied) {
+  auto journal = OpenJournal();
+  GroupCommit group(store, *journal, audit, Rebuild, {.min_apply = 1000, .apply_delay = std::chrono::seconds(30)});
+  ASSERT_TRUE(group.Recover());
+  ASSERT_TRUE(group.Store(Message("a"), Event())->stored);
+  auto repeat = Message("a");
+  repeat.ack = "ACK again";
+  auto pending = group.Store(repeat, Event());  // still in the journal only
+  ASSERT_TRUE(pending);
+  EXPECT_FALSE(pending->stored);
+  EXPECT_EQ(pending->earlier_ack, "ACK a");
+  ASSERT_TRUE(group.WaitApplied());  // a reader does not wait for the delay
+  EXPECT_EQ(store.stored(), 1u);
+  auto applied = group.Store(repeat, Event());  // now found in the store
+  EXPECT_FALSE(applied->stored);
+  EXPECT_EQ(applied->earlier_ack, "ACK a");
+}
+
+TEST_F(GroupCommitTest, AFailingStoreKeepsWhatWasAcknowledgedAndRefusesNewMessagesUntilItRecovers) {
+  auto journal = OpenJournal();
+  GroupCommit group(store, *journal, audit, Rebuild, {.min_apply = 1});
+  ASSERT_TRUE(group.Recover());
   store.fail = true;
-  GroupCommit group(store);
-  auto outcome = group.Store(Message("a"));
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kStorage);
+  ASSERT_TRUE(group.Store(Message("a"), Event())->stored);  // journaled: acknowledged
+  ASSERT_TRUE(group.WaitApplied());                         // returns: the store is failing
+  EXPECT_EQ(store.stored(), 0u);
+  auto refused = group.Store(Message("b"), Event());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kStorage);
+  store.fail = false;  // the applier tries again within a second
+  for (int i = 0; i < 50 && store.stored() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(store.stored(), 1u);
+  ASSERT_TRUE(group.Store(Message("b"), Event())->stored);
+  ASSERT_TRUE(group.WaitApplied());
+  EXPECT_EQ(store.stored(), 2u);
+}
+
+TEST_F(GroupCommitTest, WhatAStoppedProcessJournaledIsAppliedWhenItStartsAgain) {
+  {
+    auto journal = OpenJournal();
+    GroupCommit group(store, *journal, audit, Rebuild, {.min_apply = 1000, .apply_delay = std::chrono::seconds(30)});
+    ASSERT_TRUE(group.Recover());
+    for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(group.Store(Message(id), Event())->stored);
+    store.fail = true;  // nothing reaches the store, as if the process were killed
+  }
+  EXPECT_EQ(store.stored(), 0u);
   store.fail = false;
-  EXPECT_TRUE(group.Store(Message("a"))->stored);  // and the next one works
+  auto journal = OpenJournal();
+  GroupCommit group(store, *journal, audit, Rebuild);
+  auto recovered = group.Recover();
+  ASSERT_TRUE(recovered) << recovered.error().message;
+  EXPECT_EQ(*recovered, 3u);
+  EXPECT_EQ(store.acks["b"], "ACK b");
+  EXPECT_EQ(journal->segments(), 1u);  // the recovered segments are gone
+  ASSERT_TRUE(group.Store(Message("d"), Event())->stored);  // numbering goes on
+  ASSERT_TRUE(group.WaitApplied());
+  EXPECT_EQ(store.stored(), 4u);
 }
 
-TEST(GroupCommit, AnOutcomeComesOnlyAfterTheSyncThatCoversItsCommit) {
-  CountingStore store;
-  GroupCommit group(store);
-  ASSERT_TRUE(group.Store(Message("a")));
-  EXPECT_EQ(store.synced_commits, 1u);
-  ASSERT_TRUE(group.Store(Message("b")));
-  EXPECT_EQ(store.synced_commits, 2u);
-}
-
-TEST(GroupCommit, AFailedSyncFailsTheMessagesItWasToCover) {
-  CountingStore store;
-  store.fail_sync = true;
-  GroupCommit group(store);
-  auto outcome = group.Store(Message("a"));
-  ASSERT_FALSE(outcome);  // committed, but not known to be on disk: not acknowledged
-  EXPECT_EQ(outcome.error().code, ErrorCode::kStorage);
-  store.fail_sync = false;
-  auto again = group.Store(Message("a"));  // the sender's retry is answered as a repeat
-  ASSERT_TRUE(again);
-  EXPECT_FALSE(again->stored);
-}
-
-TEST(GroupCommit, BatchesAreCapped) {
-  CountingStore store;
-  GroupCommit group(store, 3);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 12; ++t) threads.emplace_back([&, t] { ASSERT_TRUE(group.Store(Message(std::to_string(t)))); });
-  for (auto& thread : threads) thread.join();
-  for (auto size : store.commits) EXPECT_LE(size, 3u);
+TEST_F(GroupCommitTest, JournalDropsATornBatchAndReleasesAppliedSegments) {
+  std::uint64_t last = 0;
+  {
+    auto journal = OpenJournal(200);  // a new segment every few entries
+    for (int batch = 0; batch < 5; ++batch) {
+      std::vector<JournalEntry> entries{{0, "2026-11-23T10:00:00Z", "ACK", "MSG " + std::to_string(batch)},
+                                        {0, "2026-11-23T10:00:00Z", "ACK", std::string(100, 'x')}};
+      ASSERT_TRUE(journal->Append(entries));
+      last = entries.back().sequence;
+    }
+    EXPECT_EQ(last, 10u);
+    EXPECT_GT(journal->segments(), 2u);
+  }
+  // A crash in the middle of writing the next batch: half an entry at the end.
+  std::filesystem::path newest;
+  for (const auto& file : std::filesystem::directory_iterator(folder)) newest = std::max(newest, file.path());
+  {
+    std::ofstream torn(newest, std::ios::binary | std::ios::app);
+    torn.write("\x44\x58\x4a\x31\xff\x00\x00\x00garbage", 15);
+  }
+  auto journal = OpenJournal(200);
+  auto recovered = journal->Recovered();
+  ASSERT_EQ(recovered.size(), 10u);
+  for (std::size_t i = 0; i < recovered.size(); ++i) EXPECT_EQ(recovered[i].sequence, i + 1);
+  EXPECT_EQ(recovered[2].raw, "MSG 1");
+  EXPECT_FALSE(journal->Releasable(1));  // the first segment holds entries 1 and 2
+  EXPECT_TRUE(journal->Releasable(last));
+  ASSERT_TRUE(journal->Release(last));
+  EXPECT_EQ(journal->segments(), 1u);
+  std::vector<JournalEntry> next{{0, "t", "a", "MSG next"}};
+  ASSERT_TRUE(journal->Append(next));
+  EXPECT_EQ(next[0].sequence, 11u);
 }
 
 }  // namespace

@@ -1,0 +1,70 @@
+// The journal of incoming messages: what the HL7 listener has acknowledged but
+// the result store may not have yet. Entries are appended in batches, one
+// write (and, when durable, one fdatasync) a batch, to numbered segment files
+// in one folder; a segment is removed once every entry in it is in the store.
+// Each entry carries a CRC-32, so a batch torn by a crash (never acknowledged)
+// is recognised and dropped when the journal is opened again. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace dx::results {
+
+struct JournalEntry {
+  std::uint64_t sequence = 0;  // set by Append: 1, 2, 3, ... across segments and restarts
+  std::string received_at;     // FHIR instant
+  std::string ack;             // the acknowledgement sent
+  std::string raw;             // the message as received
+};
+
+class Journal {
+ public:
+  // Opens (creating) the journal in `folder`. The entries left by an earlier run
+  // are read (Recovered); new entries go to a new segment.
+  static Result<std::unique_ptr<Journal>> Open(const std::string& folder, bool durable,
+                                               std::uint64_t segment_bytes = 16u << 20);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // The entries found when opening, in order (moved out: call once).
+  std::vector<JournalEntry> Recovered() { return std::move(recovered_); }
+
+  // Numbers the entries and appends them; on return they are on disk (durable)
+  // or at least with the operating system. An error means none may be relied on.
+  Result<void> Append(std::vector<JournalEntry>& entries);
+
+  // Whether Release(sequence) would remove a segment.
+  bool Releasable(std::uint64_t sequence);
+  // Every entry through `sequence` is durably in the store: removes the segments
+  // that hold nothing newer. With `current`, also empties the segment being
+  // appended to when it holds nothing newer (at shutdown).
+  Result<void> Release(std::uint64_t sequence, bool current = false);
+
+  // Segment files on disk now (for tests and status).
+  std::size_t segments();
+
+ private:
+  Journal(std::string folder, bool durable, std::uint64_t segment_bytes);
+  Result<void> OpenSegment(std::uint64_t number);
+
+  std::mutex mutex_;
+  std::string folder_;
+  bool durable_;
+  std::uint64_t segment_bytes_;
+  int fd_ = -1;                    // the segment being appended to
+  std::uint64_t segment_ = 0;      // its number
+  std::uint64_t written_ = 0;      // its size
+  std::uint64_t next_sequence_ = 1;
+  std::map<std::uint64_t, std::uint64_t> closed_;  // older segments: number -> last sequence in it
+  std::vector<JournalEntry> recovered_;
+};
+
+}  // namespace dx::results
