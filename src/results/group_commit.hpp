@@ -42,7 +42,7 @@ struct GroupCommitOptions {
   std::size_t max_apply = 2048;     // messages applied in one transaction
   std::size_t min_apply = 512;      // the applier waits for this many,
   std::chrono::milliseconds apply_delay{20};  // or this long, unless a reader waits
-  std::size_t max_backlog = 16384;  // journaled messages not yet applied
+  std::size_t max_backlog = 8192;   // journaled messages not yet applied (about 80 MB)
 };
 
 class GroupCommit {
