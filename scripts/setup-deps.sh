@@ -11,7 +11,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev libjemalloc-dev sqlite3
   libtomlplusplus-dev libopenjp2-7-dev libturbojpeg0-dev libpq-dev postgresql
   # unit tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev curl
   # integration tests (Debian's /usr/bin/python3 and its modules)
   python3 python3-pytest python3-pydicom python3-numpy python3-jsonschema python3-pil libgdcm-tools
   # the real MLLP client (mllp_send) and the headless browser of the viewer test

@@ -227,14 +227,8 @@ Result<void> GroupCommit::WaitApplied() {
   return {};
 }
 
-#define DX_AFTER_ACK(call)                                    \
-  if (auto applied = commit_.WaitApplied(); !applied) {       \
-    return tl::unexpected(applied.error());                   \
-  }                                                           \
-  return store_.call
-
 Result<std::optional<std::string>> ReadAfterAck::FindAck(const std::string& sender, const std::string& control_id) {
-  DX_AFTER_ACK(FindAck(sender, control_id));
+  return AfterAck([&] { return store_.FindAck(sender, control_id); });
 }
 Result<std::vector<storage::StoreOutcome>> ReadAfterAck::StoreMessages(
     const std::vector<storage::IncomingMessage>& messages) {
@@ -242,24 +236,24 @@ Result<std::vector<storage::StoreOutcome>> ReadAfterAck::StoreMessages(
 }
 Result<std::optional<storage::StoredResource>> ReadAfterAck::Read(const std::string& type, const std::string& id,
                                                                   int version) {
-  DX_AFTER_ACK(Read(type, id, version));
+  return AfterAck([&] { return store_.Read(type, id, version); });
 }
 Result<std::vector<storage::StoredResource>> ReadAfterAck::History(const std::string& type, const std::string& id) {
-  DX_AFTER_ACK(History(type, id));
+  return AfterAck([&] { return store_.History(type, id); });
 }
 Result<storage::SearchPage> ReadAfterAck::Search(const storage::ResourceSearch& search) {
-  DX_AFTER_ACK(Search(search));
+  return AfterAck([&] { return store_.Search(search); });
 }
 Result<std::vector<storage::InboxEntry>> ReadAfterAck::Inbox(const std::string& practice, bool include_handled,
                                                             int limit) {
-  DX_AFTER_ACK(Inbox(practice, include_handled, limit));
+  return AfterAck([&] { return store_.Inbox(practice, include_handled, limit); });
 }
-Result<void> ReadAfterAck::Act(const storage::InboxAction& action) { DX_AFTER_ACK(Act(action)); }
+Result<void> ReadAfterAck::Act(const storage::InboxAction& action) {
+  return AfterAck([&] { return store_.Act(action); });
+}
 Result<std::vector<storage::Notification>> ReadAfterAck::Notifications(const std::string& practice,
                                                                       bool include_acknowledged) {
-  DX_AFTER_ACK(Notifications(practice, include_acknowledged));
+  return AfterAck([&] { return store_.Notifications(practice, include_acknowledged); });
 }
-
-#undef DX_AFTER_ACK
 
 }  // namespace dx::results

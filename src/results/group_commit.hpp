@@ -127,6 +127,12 @@ class ReadAfterAck : public storage::ResultStore {
                                                            bool include_acknowledged) override;
 
  private:
+  template <typename Call>
+  auto AfterAck(Call call) -> decltype(call()) {
+    if (auto applied = commit_.WaitApplied(); !applied) return tl::unexpected(applied.error());
+    return call();
+  }
+
   storage::ResultStore& store_;
   GroupCommit& commit_;
 };

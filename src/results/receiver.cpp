@@ -68,20 +68,28 @@ Result<hl7::Message> ParseIncoming(std::string_view raw) {
   return parsed;
 }
 
+// "APP|FACILITY" from MSH-3 and MSH-4.
+std::string SenderOf(const hl7::Message& message) {
+  const hl7::Segment& msh = message.segments().front();
+  return message.Get(msh, 3) + "|" + message.Get(msh, 4);
+}
+
+// What is kept of a message received at `received_at` (a FHIR instant).
+storage::MessageRecord RecordOf(const hl7::Message& message, std::string_view raw, std::string received_at) {
+  const hl7::Segment& msh = message.segments().front();
+  return {SenderOf(message), message.Get(msh, 10), message.Get(msh, 9, 1) + "^" + message.Get(msh, 9, 2),
+          std::move(received_at), std::string(raw)};
+}
+
 }  // namespace
 
 std::optional<storage::IncomingMessage> RebuildIncoming(const JournalEntry& entry) {
   auto parsed = ParseIncoming(entry.raw);
   if (!parsed) return std::nullopt;
-  const hl7::Message& message = *parsed;
-  const hl7::Segment& msh = message.segments().front();
-  const std::string sender = message.Get(msh, 3) + "|" + message.Get(msh, 4);
-  auto mapped = MapOru(message, sender);
+  auto mapped = MapOru(*parsed, SenderOf(*parsed));
   if (!mapped) return std::nullopt;
-  return storage::IncomingMessage{
-      {sender, message.Get(msh, 10), message.Get(msh, 9, 1) + "^" + message.Get(msh, 9, 2), entry.received_at, entry.raw},
-      entry.ack,
-      std::move(mapped->resources)};
+  return storage::IncomingMessage{RecordOf(*parsed, entry.raw, entry.received_at), entry.ack,
+                                  std::move(mapped->resources)};
 }
 
 std::string ResultsReceiver::Receive(std::string_view raw, const std::string& peer) {
@@ -93,7 +101,7 @@ std::string ResultsReceiver::Receive(std::string_view raw, const std::string& pe
   }
   const hl7::Message& message = *parsed;
   const hl7::Segment& msh = message.segments().front();
-  const std::string sender = message.Get(msh, 3) + "|" + message.Get(msh, 4);
+  const std::string sender = SenderOf(message);
   const std::string control_id = message.Get(msh, 10);
   const std::string type = message.Get(msh, 9, 1), trigger = message.Get(msh, 9, 2);
   const std::string version = message.Get(msh, 12);
@@ -126,10 +134,8 @@ std::string ResultsReceiver::Receive(std::string_view raw, const std::string& pe
   if (!mapped) return answer(AckCode::kError, mapped.error(), "error: " + mapped.error().text);
   const std::string nhs = mapped->resources.empty() ? "" : mapped->resources.front().nhs_number;
   const std::string ack = hl7::BuildAck(message, AckCode::kAccept, {}, self_, NextControlId(), Timestamp());
-  storage::IncomingMessage incoming{
-      {sender, control_id, type + "^" + trigger, FhirDateTime(Timestamp().substr(0, 14) + "+0000"), std::string(raw)},
-      ack,
-      std::move(mapped->resources)};
+  storage::IncomingMessage incoming{RecordOf(message, raw, FhirDateTime(Timestamp().substr(0, 14) + "+0000")), ack,
+                                    std::move(mapped->resources)};
   auto stored = commit_.Store(std::move(incoming),
                              {"hl7:" + sender, "hl7.receive", "success", {"message:" + control_id, "patient:" + nhs}, peer});
   if (!stored) {

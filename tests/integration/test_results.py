@@ -283,24 +283,31 @@ def test_a_malformed_message_is_rejected_and_the_listener_stays_up(lab):
     assert field(mllp_send(server, message("AFTER1", MICRO), tmp), "MSA", 1) == "AA"
 
 
-def test_concurrent_senders_are_all_acknowledged_and_stored(dxhub, tmp_path):
-    server = dxhub("--durable", "true")
-    results: dict[str, str] = {}
+def send_concurrently(server, tmp_path: Path, prefix: str, senders: int, each: int) -> dict[str, str]:
+    """`senders` threads, each sending `each` haemoglobin results with mllp_send one after
+    another (control ids <prefix><sender>-<i>); the MSA-1 of every acknowledgement."""
+    acks: dict[str, str] = {}
 
     def sender(n: int) -> None:
-        folder = tmp_path / f"sender{n}"
+        folder = tmp_path / f"{prefix}{n}"
         folder.mkdir()
-        for i in range(5):
-            control = f"P{n}-{i}"
+        for i in range(each):
+            control = f"{prefix}{n}-{i}"
             body = [obr("", control, "718-7^Hb^LN", "20261120080000+0000", "F", "HM"),
                     f"OBX|1|NM|718-7^Hb^LN||{100 + i}|g/L|130-170|L|||F"]
-            results[control] = field(mllp_send(server, message(control, body), folder), "MSA", 1)
+            acks[control] = field(mllp_send(server, message(control, body), folder), "MSA", 1)
 
-    threads = [threading.Thread(target=sender, args=(n,)) for n in range(6)]
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(senders)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return acks
+
+
+def test_concurrent_senders_are_all_acknowledged_and_stored(dxhub, tmp_path):
+    server = dxhub("--durable", "true")
+    results = send_concurrently(server, tmp_path, "P", senders=6, each=5)
     assert len(results) == 30 and set(results.values()) == {"AA"}
     _, _, bundle = fhir(server, patient_search("DiagnosticReport", extra="&_count=0"))
     assert bundle["total"] == 30
@@ -324,22 +331,7 @@ def test_a_burst_acknowledged_just_before_kill_9_is_all_there_after_restart(dxhu
     moment later (here a minute later, unless read): killed after the last AA, the restarted
     server applies them from the journal."""
     server = dxhub("--durable", "true", "--results-apply-delay-ms", "60000")
-    acks: dict[str, str] = {}
-
-    def sender(n: int) -> None:
-        folder = tmp_path / f"burst{n}"
-        folder.mkdir()
-        for i in range(8):
-            control = f"B{n}-{i}"
-            body = [obr("", control, "718-7^Hb^LN", "20261120080000+0000", "F", "HM"),
-                    f"OBX|1|NM|718-7^Hb^LN||{100 + i}|g/L|130-170|L|||F"]
-            acks[control] = field(mllp_send(server, message(control, body), folder), "MSA", 1)
-
-    threads = [threading.Thread(target=sender, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    acks = send_concurrently(server, tmp_path, "B", senders=6, each=8)
     server.kill()
     assert len(acks) == 48 and set(acks.values()) == {"AA"}
     assert any((server.data_dir / "hl7-journal").iterdir())
