@@ -17,8 +17,10 @@ GroupCommit::~GroupCommit() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  submitted_.notify_all();
   work_.notify_all();
   progress_.notify_all();
+  if (journaler_.joinable()) journaler_.join();  // answers what is still waiting
   if (!applier_.joinable()) return;
   applier_.join();
   // Everything journaled is applied unless the store was failing: then the
@@ -52,50 +54,78 @@ Result<std::size_t> GroupCommit::Recover() {
   }
   journaled_ = applied_ = last;
   applier_ = std::thread([this] { Apply(); });
+  journaler_ = std::thread([this] { JournalBatches(); });
   return stored;
 }
 
-Result<storage::StoreOutcome> GroupCommit::Store(storage::IncomingMessage message, audit::Event event) {
-  Pending pending{std::move(message), std::move(event), std::nullopt, {}};
-  std::unique_lock lock(mutex_);
-  waiting_.push_back(&pending);
-  pending.wake.wait(lock, [&] { return pending.outcome || (!journaling_ && waiting_.front() == &pending); });
-  if (pending.outcome) return *pending.outcome;  // an earlier batch took it
-
-  // First in line: journal everything waiting, this thread's message among it.
-  journaling_ = true;
-  std::vector<Pending*> batch;
-  while (!waiting_.empty() && batch.size() < options_.max_batch) {
-    batch.push_back(waiting_.front());
-    waiting_.pop_front();
-  }
-  // Not more than max_backlog messages may wait for the store.
-  progress_.wait(lock, [&] { return journaled_ - applied_ < options_.max_backlog || failing_ || stopping_; });
-  Result<void> written = {};
-  if (failing_) {
-    written = Fail(failing_->code, "the result store is failing: " + failing_->message);
-  } else if (stopping_) {
-    written = Fail(ErrorCode::kUnavailable, "the listener is stopping");
-  }
-  if (written) {
-    lock.unlock();
-    written = WriteBatch(batch);
-    lock.lock();
-  } else {
-    for (auto* p : batch) p->outcome = tl::unexpected(written.error());
-  }
-  journaling_ = false;
-  if (!waiting_.empty()) waiting_.front()->wake.notify_one();  // the next batch is theirs
-  for (auto* p : batch) {
-    if (p != &pending) p->wake.notify_one();
-  }
-  return *pending.outcome;
+void GroupCommit::Submit(storage::IncomingMessage message, audit::Event event, Done done) {
+  std::lock_guard lock(mutex_);
+  waiting_.push_back({std::move(message), std::move(event), std::move(done), std::nullopt});
+  if (waiting_.size() == 1) submitted_.notify_one();
 }
 
-// Called by the batch's leader without the lock (journaling_ keeps it alone):
-// journals the new messages, audits the batch, sets every outcome and hands the
-// new messages to the applier.
-Result<void> GroupCommit::WriteBatch(std::vector<Pending*>& batch) {
+void GroupCommit::Audit(audit::Event event, std::function<void()> done) {
+  std::lock_guard lock(mutex_);
+  waiting_.push_back({std::nullopt, std::move(event), [done = std::move(done)](auto&&) { done(); }, std::nullopt});
+  if (waiting_.size() == 1) submitted_.notify_one();
+}
+
+Result<storage::StoreOutcome> GroupCommit::Store(storage::IncomingMessage message, audit::Event event) {
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::optional<Result<storage::StoreOutcome>> outcome;
+  Submit(std::move(message), std::move(event), [&](Result<storage::StoreOutcome> result) {
+    std::lock_guard lock(mutex);
+    outcome = std::move(result);
+    ready.notify_one();
+  });
+  std::unique_lock lock(mutex);
+  ready.wait(lock, [&] { return outcome.has_value(); });
+  return *outcome;
+}
+
+// The journal thread: takes everything handed in, journals and audits it as one
+// batch, and answers each.
+void GroupCommit::JournalBatches() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    submitted_.wait(lock, [&] { return !waiting_.empty() || stopping_; });
+    if (waiting_.empty()) return;  // stopping, and everything handed in is answered
+    std::vector<Pending> batch;
+    if (waiting_.size() <= options_.max_batch) {
+      batch.swap(waiting_);
+    } else {
+      batch.assign(std::make_move_iterator(waiting_.begin()),
+                   std::make_move_iterator(waiting_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch)));
+      waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch));
+    }
+    // Not more than max_backlog messages may wait for the store.
+    progress_.wait(lock, [&] { return journaled_ - applied_ < options_.max_backlog || failing_ || stopping_; });
+    std::optional<ErrorInfo> refused;
+    if (failing_) {
+      refused = ErrorInfo{failing_->code, "the result store is failing: " + failing_->message};
+    } else if (stopping_) {
+      refused = ErrorInfo{ErrorCode::kUnavailable, "the listener is stopping"};
+    }
+    lock.unlock();
+    if (refused) {
+      for (auto& p : batch) p.outcome = tl::unexpected(*refused);
+      std::vector<audit::Event> events;
+      for (auto& p : batch) {
+        if (!p.message) events.push_back(std::move(p.event));  // a failure already decided
+      }
+      audit_.RecordAll(events);
+    } else {
+      WriteBatch(batch);
+    }
+    for (auto& p : batch) p.done(std::move(*p.outcome));
+    lock.lock();
+  }
+}
+
+// Journals the batch's new messages, audits the batch, sets every outcome and
+// hands the new messages to the applier. On the journal thread, without the lock.
+void GroupCommit::WriteBatch(std::vector<Pending>& batch) {
   std::vector<std::optional<Result<storage::StoreOutcome>>> outcomes(batch.size());
   std::vector<std::size_t> fresh;                                  // not seen before
   std::vector<std::optional<std::size_t>> same_as(batch.size());  // an earlier one in this batch
@@ -103,7 +133,11 @@ Result<void> GroupCommit::WriteBatch(std::vector<Pending*>& batch) {
   {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      const std::string key = Key(batch[i]->message);
+      if (!batch[i].message) {
+        outcomes[i] = storage::StoreOutcome{false, ""};
+        continue;
+      }
+      const std::string key = Key(*batch[i].message);
       if (auto known = unapplied_.find(key); known != unapplied_.end()) {
         outcomes[i] = storage::StoreOutcome{false, known->second};
       } else if (auto earlier = in_batch.find(key); earlier != in_batch.end()) {
@@ -117,7 +151,7 @@ Result<void> GroupCommit::WriteBatch(std::vector<Pending*>& batch) {
   std::vector<JournalEntry> entries;
   std::vector<std::size_t> journaled;
   for (std::size_t i : fresh) {
-    const auto& m = batch[i]->message;
+    const auto& m = *batch[i].message;
     auto earlier = store_.FindAck(m.message.sender, m.message.control_id);
     if (!earlier) {
       outcomes[i] = tl::unexpected(earlier.error());
@@ -128,7 +162,7 @@ Result<void> GroupCommit::WriteBatch(std::vector<Pending*>& batch) {
       journaled.push_back(i);
     }
   }
-  auto appended = journal_.Append(entries);
+  auto appended = entries.empty() ? Result<void>{} : journal_.Append(entries);
   if (!appended) Logger("results")->error("event=journal-write-failed reason=\"{}\"", appended.error().message);
   for (std::size_t i : journaled) {
     outcomes[i] = appended ? Result<storage::StoreOutcome>(storage::StoreOutcome{true, ""})
@@ -138,17 +172,17 @@ Result<void> GroupCommit::WriteBatch(std::vector<Pending*>& batch) {
     if (!same_as[i]) continue;
     const auto& first = outcomes[*same_as[i]];
     outcomes[i] = first && *first && (*first)->stored
-                      ? Result<storage::StoreOutcome>(storage::StoreOutcome{false, batch[*same_as[i]]->message.ack})
+                      ? Result<storage::StoreOutcome>(storage::StoreOutcome{false, batch[*same_as[i]].message->ack})
                       : *first;
   }
-  // One audit write for the batch; a failure is audited by the receiver.
+  // One audit write for the batch; a message that failed is audited by the receiver.
   std::vector<audit::Event> events;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!*outcomes[i]) continue;
-    audit::Event& event = batch[i]->event;
-    if (!(*outcomes[i])->stored) {
+    audit::Event& event = batch[i].event;
+    if (batch[i].message && !(*outcomes[i])->stored) {
       event.outcome = "duplicate: acknowledged again";
-      event.entities = {"message:" + batch[i]->message.message.control_id};
+      event.entities = {"message:" + batch[i].message->message.control_id};
     }
     events.push_back(std::move(event));
   }
@@ -156,14 +190,13 @@ Result<void> GroupCommit::WriteBatch(std::vector<Pending*>& batch) {
 
   std::lock_guard lock(mutex_);
   for (std::size_t j = 0; j < journaled.size() && appended; ++j) {
-    Pending& p = *batch[journaled[j]];
-    unapplied_.emplace(Key(p.message), p.message.ack);
+    Pending& p = batch[journaled[j]];
+    unapplied_.emplace(Key(*p.message), p.message->ack);
     journaled_ = entries[j].sequence;
-    to_apply_.push_back({entries[j].sequence, std::move(p.message)});
+    to_apply_.push_back({entries[j].sequence, std::move(*p.message)});
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->outcome = std::move(outcomes[i]);
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].outcome = std::move(outcomes[i]);
   if (!journaled.empty() && appended) work_.notify_one();
-  return appended;
 }
 
 void GroupCommit::Apply() {

@@ -1,18 +1,20 @@
 // Group commit for incoming messages, in two stages.
 //
-// Acknowledge: each listener thread hands in its message and waits; the first in
-// line writes everything waiting to the journal (journal.hpp) in one write and
-// one fdatasync, records the batch's audit entries in one write, and the batch's
-// threads return: their messages are durable and may be acknowledged. A message
-// whose sender and control id were seen before (in the store or still in the
-// journal) is not journaled; its thread gets the first acknowledgement back.
+// Acknowledge: listeners hand in messages (Submit) and go on; a journal thread
+// writes everything handed in since its last write to the journal (journal.hpp)
+// in one write and one fdatasync, records the batch's audit entries in one
+// write, and then calls each message's completion: its message is durable and
+// may be acknowledged. A listener thread never waits for the disk, and wakes the
+// journal thread once per batch, not once per message. A message whose sender
+// and control id were seen before (in the store or still in the journal) is not
+// journaled; its completion gets the first acknowledgement back.
 //
 // Apply: one thread moves journaled messages into the result store in large
 // transactions (ResultStore::CommitMessages), a whole backlog at a time, and
 // removes journal segments once what they hold is durably in the store. Large
 // transactions are what make this cheap: an index page touched by many messages
 // is written once. At most `max_backlog` messages wait to be applied; beyond
-// that, acknowledging waits for the store.
+// that, journaling waits for the store.
 //
 // Readers never see the gap: WaitApplied returns once everything acknowledged
 // before the call is in the store, and ReadAfterAck wraps a store so that every
@@ -62,10 +64,17 @@ class GroupCommit {
   // applier. Call once, before Store. Returns how many messages it applied.
   Result<std::size_t> Recover();
 
-  // Journals the message (in some batch with others); returns when it is durable.
-  // The message's resources reach the store shortly after. `event` is audited
-  // with outcome "success" when the message is new, as a duplicate otherwise
-  // (a failure is left to the caller to audit).
+  // Journals the message (in some batch with others) and calls `done` on the
+  // journal thread once it is durable, or with the error that kept it from the
+  // journal. The message's resources reach the store shortly after. `event` is
+  // audited with outcome "success" when the message is new, as a duplicate
+  // otherwise (a failure is left to the caller to audit, with Audit).
+  using Done = std::function<void(Result<storage::StoreOutcome>)>;
+  void Submit(storage::IncomingMessage message, audit::Event event, Done done);
+  // Records `event` with the next batch's audit entries (one durable write for
+  // all), then calls `done` on the journal thread.
+  void Audit(audit::Event event, std::function<void()> done);
+  // Submit, waiting for the outcome.
   Result<storage::StoreOutcome> Store(storage::IncomingMessage message, audit::Event event);
 
   // Returns once every message whose Store returned before this call is in the
@@ -74,17 +83,18 @@ class GroupCommit {
 
  private:
   struct Pending {
-    storage::IncomingMessage message;
+    std::optional<storage::IncomingMessage> message;  // none: only the event is recorded
     audit::Event event;
+    Done done;
     std::optional<Result<storage::StoreOutcome>> outcome;
-    std::condition_variable wake;  // its outcome is set, or it may be first in line
   };
   struct Journaled {
     std::uint64_t sequence;
     storage::IncomingMessage message;
   };
 
-  Result<void> WriteBatch(std::vector<Pending*>& batch);
+  void JournalBatches();
+  void WriteBatch(std::vector<Pending>& batch);
   void Apply();
   static std::string Key(const storage::IncomingMessage& m) { return m.message.sender + '\n' + m.message.control_id; }
 
@@ -95,8 +105,7 @@ class GroupCommit {
   const GroupCommitOptions options_;
 
   std::mutex mutex_;
-  std::deque<Pending*> waiting_;  // in arrival order
-  bool journaling_ = false;       // a batch is being written
+  std::vector<Pending> waiting_;  // handed in since the last batch, in arrival order
   std::deque<Journaled> to_apply_;
   std::unordered_map<std::string, std::string> unapplied_;  // key -> ack, journaled and not yet applied
   std::uint64_t journaled_ = 0;   // last sequence handed to the applier
@@ -104,9 +113,11 @@ class GroupCommit {
   std::optional<ErrorInfo> failing_;  // the store's last error, until an apply succeeds
   bool stopping_ = false;
   int readers_ = 0;                  // in WaitApplied
+  std::condition_variable submitted_;  // waiting_ has messages, or stopping
   std::condition_variable work_;     // to_apply_ has messages, a reader waits, or stopping
   std::condition_variable progress_;  // applied_ moved, or the store failed
   std::thread applier_;
+  std::thread journaler_;
 };
 
 // A result store whose reads first wait for GroupCommit::WaitApplied: a result

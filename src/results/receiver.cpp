@@ -11,8 +11,8 @@ using hl7::AckCode;
 using hl7::AckProblem;
 using hl7::ErrorCondition;
 
-ResultsReceiver::ResultsReceiver(GroupCommit& commit, audit::AuditTrail& audit, hl7::Acknowledger self, Clock now)
-    : commit_(commit), audit_(audit), self_(std::move(self)), now_(std::move(now)),
+ResultsReceiver::ResultsReceiver(GroupCommit& commit, hl7::Acknowledger self, Clock now)
+    : commit_(commit), self_(std::move(self)), now_(std::move(now)),
       prefix_(GenerateUuid().substr(0, 8)) {}
 
 std::string ResultsReceiver::NextControlId() { return fmt::format("DX{}{}", prefix_, ++sequence_); }
@@ -26,21 +26,29 @@ std::string ResultsReceiver::Timestamp() const {
   return text;
 }
 
-std::string ResultsReceiver::Oversized(std::string_view start, std::size_t limit, const std::string& peer) {
-  audit_.Record({"hl7", "hl7.receive", "rejected: message too large", {}, peer});
-  return hl7::BuildRejectForUnparsable(
-      start, {ErrorCondition::kApplicationInternalError, "", fmt::format("the message exceeds {} bytes", limit)}, self_,
-      NextControlId(), Timestamp());
+void ResultsReceiver::AuditThenReply(audit::Event event, std::string ack, Reply& reply) {
+  commit_.Audit(std::move(event), [reply = std::move(reply), ack = std::move(ack)]() mutable { reply(std::move(ack)); });
 }
 
-std::string ResultsReceiver::Handle(std::string_view raw, const std::string& peer) {
+void ResultsReceiver::Oversized(std::string_view start, std::size_t limit, const std::string& peer, Reply reply) {
+  AuditThenReply({"hl7", "hl7.receive", "rejected: message too large", {}, peer},
+                 hl7::BuildRejectForUnparsable(start,
+                                               {ErrorCondition::kApplicationInternalError, "",
+                                                fmt::format("the message exceeds {} bytes", limit)},
+                                               self_, NextControlId(), Timestamp()),
+                 reply);
+}
+
+void ResultsReceiver::Handle(std::string_view raw, const std::string& peer, Reply reply) {
   try {
-    return Receive(raw, peer);
+    Receive(raw, peer, reply);
   } catch (const std::exception& e) {  // a bug must cost one AE, never the listener
     Logger("results")->error("event=receive-failed reason=\"{}\"", e.what());
-    return hl7::BuildRejectForUnparsable(
-        raw, {ErrorCondition::kApplicationInternalError, "", "the message could not be processed"}, self_,
-        NextControlId(), Timestamp());
+    if (!reply) return;  // handed on already; its completion answers
+    reply(hl7::BuildRejectForUnparsable(raw,
+                                        {ErrorCondition::kApplicationInternalError, "",
+                                         "the message could not be processed"},
+                                        self_, NextControlId(), Timestamp()));
   }
 }
 
@@ -92,12 +100,14 @@ std::optional<storage::IncomingMessage> RebuildIncoming(const JournalEntry& entr
                                   std::move(mapped->resources)};
 }
 
-std::string ResultsReceiver::Receive(std::string_view raw, const std::string& peer) {
+// Answers through AuditThenReply or the group commit, which take `reply` over.
+void ResultsReceiver::Receive(std::string_view raw, const std::string& peer, Reply& reply) {
   auto parsed = ParseIncoming(raw);
   if (!parsed) {
-    audit_.Record({"hl7", "hl7.receive", "rejected: unparsable", {}, peer});
-    return hl7::BuildRejectForUnparsable(raw, {ErrorCondition::kSegmentSequence, "MSH", parsed.error().message}, self_,
-                                         NextControlId(), Timestamp());
+    return AuditThenReply({"hl7", "hl7.receive", "rejected: unparsable", {}, peer},
+                          hl7::BuildRejectForUnparsable(raw, {ErrorCondition::kSegmentSequence, "MSH", parsed.error().message},
+                                                        self_, NextControlId(), Timestamp()),
+                          reply);
   }
   const hl7::Message& message = *parsed;
   const hl7::Segment& msh = message.segments().front();
@@ -106,9 +116,9 @@ std::string ResultsReceiver::Receive(std::string_view raw, const std::string& pe
   const std::string type = message.Get(msh, 9, 1), trigger = message.Get(msh, 9, 2);
   const std::string version = message.Get(msh, 12);
   auto answer = [&](AckCode code, AckProblem problem, const std::string& outcome, const std::string& nhs = "") {
-    audit_.Record({"hl7:" + sender, "hl7.receive", outcome,
-                   {"message:" + control_id, nhs.empty() ? "" : "patient:" + nhs}, peer});
-    return hl7::BuildAck(message, code, problem, self_, NextControlId(), Timestamp());
+    AuditThenReply({"hl7:" + sender, "hl7.receive", outcome,
+                    {"message:" + control_id, nhs.empty() ? "" : "patient:" + nhs}, peer},
+                   hl7::BuildAck(message, code, problem, self_, NextControlId(), Timestamp()), reply);
   };
   if (type != "ORU") {
     return answer(AckCode::kReject,
@@ -133,19 +143,28 @@ std::string ResultsReceiver::Receive(std::string_view raw, const std::string& pe
   auto mapped = MapOru(message, sender);
   if (!mapped) return answer(AckCode::kError, mapped.error(), "error: " + mapped.error().text);
   const std::string nhs = mapped->resources.empty() ? "" : mapped->resources.front().nhs_number;
-  const std::string ack = hl7::BuildAck(message, AckCode::kAccept, {}, self_, NextControlId(), Timestamp());
+  std::string ack = hl7::BuildAck(message, AckCode::kAccept, {}, self_, NextControlId(), Timestamp());
   storage::IncomingMessage incoming{RecordOf(message, raw, FhirDateTime(Timestamp().substr(0, 14) + "+0000")), ack,
                                     std::move(mapped->resources)};
-  auto stored = commit_.Store(std::move(incoming),
-                             {"hl7:" + sender, "hl7.receive", "success", {"message:" + control_id, "patient:" + nhs}, peer});
-  if (!stored) {
-    Logger("results")->error("event=store-failed code={}", ToString(stored.error().code));
-    return answer(AckCode::kError, {ErrorCondition::kApplicationInternalError, "", "the message could not be stored; send it again"},
-                  "error: storage");
-  }
-  if (!stored->stored) return stored->earlier_ack;  // audited as a duplicate by the group commit
-  if (observer_) observer_(mapped->reports, sender);
-  return ack;
+  audit::Event received{"hl7:" + sender, "hl7.receive", "success", {"message:" + control_id, "patient:" + nhs}, peer};
+  commit_.Submit(
+      std::move(incoming), std::move(received),
+      [this, reply = std::move(reply), ack = std::move(ack), reports = std::move(mapped->reports),
+       message = std::move(*parsed), peer, nhs](Result<storage::StoreOutcome> stored) mutable {
+        if (!stored) {
+          Logger("results")->error("event=store-failed code={}", ToString(stored.error().code));
+          const hl7::Segment& msh = message.segments().front();
+          return AuditThenReply(
+              {"hl7:" + SenderOf(message), "hl7.receive", "error: storage", {"message:" + message.Get(msh, 10), "patient:" + nhs}, peer},
+              hl7::BuildAck(message, AckCode::kError,
+                            {ErrorCondition::kApplicationInternalError, "", "the message could not be stored; send it again"},
+                            self_, NextControlId(), Timestamp()),
+              reply);
+        }
+        if (!stored->stored) return reply(std::move(stored->earlier_ack));  // audited as a duplicate
+        if (observer_) observer_(reports, SenderOf(message));
+        reply(std::move(ack));
+      });
 }
 
 }  // namespace dx::results

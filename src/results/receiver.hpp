@@ -4,9 +4,10 @@
 // ERR segment), then stores the message, its acknowledgement and its resources
 // through the group commit and only then answers AA. A message whose sender and
 // control id were seen before is answered with the first acknowledgement again
-// and stored nothing. Every message is audited (never with its content). Once a
-// new message is stored, the observer (if any) learns which requests its reports
-// answer, before the acknowledgement goes out.
+// and stored nothing. Every message is audited (never with its content), and
+// answered only once that is durable too. Once a new message is stored, the
+// observer (if any) learns which requests its reports answer, before the
+// acknowledgement goes out.
 // Thread-safe.
 #pragma once
 
@@ -16,7 +17,6 @@
 #include <optional>
 #include <string>
 
-#include "audit/audit_trail.hpp"
 #include "hl7/ack.hpp"
 #include "hl7/mllp.hpp"
 #include "results/group_commit.hpp"
@@ -31,24 +31,25 @@ std::optional<storage::IncomingMessage> RebuildIncoming(const JournalEntry& entr
 class ResultsReceiver : public hl7::MessageHandler {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
-  // The group commit and audit trail must outlive the receiver.
-  ResultsReceiver(GroupCommit& commit, audit::AuditTrail& audit, hl7::Acknowledger self = {},
-                  Clock now = std::chrono::system_clock::now);
+  // The group commit (which audits) must outlive the receiver.
+  explicit ResultsReceiver(GroupCommit& commit, hl7::Acknowledger self = {},
+                           Clock now = std::chrono::system_clock::now);
 
   // Called with the reports of each newly stored message and its sender ("APP|FACILITY").
   using Observer = std::function<void(const std::vector<ReportForOrder>&, const std::string& sender)>;
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
-  std::string Handle(std::string_view message, const std::string& peer) override;
-  std::string Oversized(std::string_view start, std::size_t limit, const std::string& peer) override;
+  void Handle(std::string_view message, const std::string& peer, Reply reply) override;
+  void Oversized(std::string_view start, std::size_t limit, const std::string& peer, Reply reply) override;
 
  private:
-  std::string Receive(std::string_view message, const std::string& peer);
+  void Receive(std::string_view message, const std::string& peer, Reply& reply);
+  // Audits `event`, then replies `ack`.
+  void AuditThenReply(audit::Event event, std::string ack, Reply& reply);
   std::string NextControlId();
   std::string Timestamp() const;
 
   GroupCommit& commit_;
-  audit::AuditTrail& audit_;
   hl7::Acknowledger self_;
   Clock now_;
   Observer observer_;

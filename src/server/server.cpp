@@ -232,7 +232,7 @@ Result<void> Server::Start() {
   impl_->visible_results = std::make_unique<results::ReadAfterAck>(*impl_->results, *impl_->group_commit);
   fhir::RegisterFhirRoutes(impl_->router, *impl_->visible_results, *impl_->audit);
   results::RegisterInboxRoutes(impl_->router, *impl_->visible_results, *impl_->audit);
-  impl_->receiver = std::make_unique<results::ResultsReceiver>(*impl_->group_commit, *impl_->audit,
+  impl_->receiver = std::make_unique<results::ResultsReceiver>(*impl_->group_commit,
                                                                hl7::Acknowledger{"DXHUB", c.ae_title});
   // A final result for a request placed here marks it reported (placer = request id, filler = accession).
   impl_->receiver->SetObserver([pathway = impl_->pathway.get()](const std::vector<results::ReportForOrder>& reports,

@@ -123,15 +123,18 @@ Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& re
 // writer nor readers), run each time commits have added kCheckpointPages to the
 // WAL. SQLite starts the WAL over from its beginning only when a write
 // transaction begins with all of it copied, which continuous commits never allow;
-// so a writer that finds the WAL over kWalPagesLimit waits for one round with no
-// commit in between (Bound), and the WAL never grows past that.
+// so a writer that finds the WAL over its limit waits for one round with no
+// commit in between (Bound), and the WAL never grows much past that. The
+// default limit (kWalPagesLimit) is several of the group commit's transactions
+// (one of 2,048 full blood counts dirties about 9,000 pages): with less, the
+// writer waits for a round after nearly every transaction, and writing and
+// checkpointing take turns instead of running side by side.
 class SqliteResultStore::Checkpointer {
  public:
   static constexpr int kCheckpointPages = 1000;  // SQLite's automatic checkpoint size
-  static constexpr int kWalPagesLimit = 8 * kCheckpointPages;
 
-  explicit Checkpointer(std::unique_ptr<Connection> connection)
-      : connection_(std::move(connection)), thread_([this] { Run(); }) {}
+  Checkpointer(std::unique_ptr<Connection> connection, int wal_pages_limit)
+      : connection_(std::move(connection)), wal_pages_limit_(wal_pages_limit), thread_([this] { Run(); }) {}
   ~Checkpointer() {
     {
       std::lock_guard lock(mutex_);
@@ -157,10 +160,10 @@ class SqliteResultStore::Checkpointer {
   }
 
   // Called by the writer before a write transaction, with no other write in
-  // progress: when the WAL is over kWalPagesLimit, returns after a whole round.
+  // progress: when the WAL is over its limit, returns after a whole round.
   void Bound() {
     std::unique_lock lock(mutex_);
-    if (wal_pages_ < kWalPagesLimit) return;
+    if (wal_pages_ < wal_pages_limit_) return;
     const std::uint64_t round = started_ + 1;  // the next round to start copies all the WAL
     due_ = true;
     wanted_.notify_one();
@@ -184,6 +187,7 @@ class SqliteResultStore::Checkpointer {
   }
 
   std::unique_ptr<Connection> connection_;
+  const int wal_pages_limit_;
   std::mutex mutex_;
   std::condition_variable wanted_;  // a round is due, or stopping
   std::condition_variable done_;    // a round finished, or stopping
@@ -232,7 +236,8 @@ class SqliteResultStore::WalSync {
   std::uint64_t synced_ = 0;  // commits known to be on disk
 };
 
-Result<std::unique_ptr<SqliteResultStore>> SqliteResultStore::Open(const std::string& path, bool durable) {
+Result<std::unique_ptr<SqliteResultStore>> SqliteResultStore::Open(const std::string& path, bool durable,
+                                                                   int wal_pages_limit) {
   DX_TRY(connection, Connection::Open(path, durable));
   if (auto migrated = sqlite::ApplyMigrations(**connection, path); !migrated) return tl::unexpected(migrated.error());
   std::unique_ptr<WalSync> wal_sync;
@@ -245,7 +250,7 @@ Result<std::unique_ptr<SqliteResultStore>> SqliteResultStore::Open(const std::st
   }
   DX_TRY(reader, Connection::Open(path, durable));
   DX_TRY(checkpoint_connection, Connection::Open(path, durable));
-  auto checkpointer = std::make_unique<Checkpointer>(std::move(*checkpoint_connection));
+  auto checkpointer = std::make_unique<Checkpointer>(std::move(*checkpoint_connection), wal_pages_limit);
   // Replaces SQLite's automatic checkpoint on this connection.
   sqlite3_wal_hook((*connection)->handle(), &Checkpointer::AfterCommit, checkpointer.get());
   return std::unique_ptr<SqliteResultStore>(

@@ -23,7 +23,10 @@ class SqliteResultStore : public ResultStore {
   // Opens (creating and migrating) the database at `path`. With `durable`, a
   // StoreMessages, Sync or Act that returns has reached the disk (the WAL is
   // fdatasynced); otherwise it survives a crash of the process, not of the machine.
-  static Result<std::unique_ptr<SqliteResultStore>> Open(const std::string& path, bool durable);
+  // The WAL is kept to about `wal_pages_limit` pages (see Checkpointer).
+  static constexpr int kWalPagesLimit = 64000;  // 256 MB of 4 KB pages
+  static Result<std::unique_ptr<SqliteResultStore>> Open(const std::string& path, bool durable,
+                                                        int wal_pages_limit = kWalPagesLimit);
   ~SqliteResultStore() override;
 
   Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) override;

@@ -429,7 +429,7 @@ TEST(SqliteResultStoreTest, TheWalStaysBoundedUnderContinuousWrites) {
   const std::string folder = ::testing::TempDir() + "/result-wal";
   std::filesystem::remove_all(folder);
   std::filesystem::create_directories(folder);
-  auto store = SqliteResultStore::Open(folder + "/index.sqlite", false);
+  auto store = SqliteResultStore::Open(folder + "/index.sqlite", false, 8000);
   ASSERT_TRUE(store) << store.error().message;
   const std::string padding(64 * 1024, 'x');
   std::uintmax_t written = 0;

@@ -3,6 +3,7 @@
 #include <utility>  // Boost 1.74's asio needs std::exchange declared first
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio.hpp>
@@ -14,18 +15,44 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// Answers "ACK:<message>"; counts calls.
+// Answers "ACK:<message>" at once, except a message "MSH|held": its reply is
+// kept until the test sends it (as a handler that stores first does). Counts calls.
 class EchoHandler : public MessageHandler {
  public:
-  std::string Handle(std::string_view message, const std::string&) override {
+  void Handle(std::string_view message, const std::string&, Reply reply) override {
     ++handled;
-    return "ACK:" + std::string(message);
+    if (message == "MSH|held") {
+      std::lock_guard lock(mutex);
+      held = std::move(reply);
+      return;
+    }
+    reply("ACK:" + std::string(message));
   }
-  std::string Oversized(std::string_view, std::size_t limit, const std::string&) override {
+  void Oversized(std::string_view, std::size_t limit, const std::string&, Reply reply) override {
     ++oversized;
-    return "TOO BIG " + std::to_string(limit);
+    reply("TOO BIG " + std::to_string(limit));
+  }
+  // Sends the held reply from another thread, `delay` after the message arrived.
+  std::thread ReleaseHeld(std::chrono::milliseconds delay = {}) {
+    return std::thread([this, delay] {
+      while (true) {
+        {
+          std::lock_guard lock(mutex);
+          if (held) {
+            std::this_thread::sleep_for(delay);
+            released = true;
+            held("ACK:MSH|held");
+            return;
+          }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
   }
   std::atomic<int> handled{0}, oversized{0};
+  std::atomic<bool> released{false};
+  std::mutex mutex;
+  Reply held;
 };
 
 class Mllp : public ::testing::Test {
@@ -97,6 +124,31 @@ TEST_F(Mllp, ConnectionsAreServedConcurrently) {
   for (auto& c : clients) c.join();
   EXPECT_EQ(good.load(), 160);
   EXPECT_EQ(handler_.handled.load(), 160);
+}
+
+TEST_F(Mllp, AConnectionWaitingForItsReplyHoldsUpNoOther) {
+  auto waiting = Connect();
+  asio::write(waiting, asio::buffer(Frame("MSH|held") + Frame("MSH|after held")));
+  auto other = Connect();
+  for (int i = 0; i < 5; ++i) {
+    asio::write(other, asio::buffer(Frame("MSH|other " + std::to_string(i))));
+    EXPECT_EQ(ReadFrame(other), "ACK:MSH|other " + std::to_string(i));
+  }
+  EXPECT_EQ(handler_.handled.load(), 6);  // the message after the held one waits its turn
+  auto release = handler_.ReleaseHeld();
+  EXPECT_EQ(ReadFrame(waiting), "ACK:MSH|held");  // answers go out in order
+  EXPECT_EQ(ReadFrame(waiting), "ACK:MSH|after held");
+  release.join();
+}
+
+TEST_F(Mllp, StopWaitsForAReplyStillOwed) {
+  auto socket = Connect();
+  asio::write(socket, asio::buffer(Frame("MSH|held")));
+  while (handler_.handled.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto release = handler_.ReleaseHeld(std::chrono::milliseconds(200));
+  server_->Stop();  // a reply after Stop returned would reach a listener that is gone
+  EXPECT_TRUE(handler_.released.load());
+  release.join();
 }
 
 TEST_F(Mllp, AFrameOfExactlyTheLimitIsAccepted) {
