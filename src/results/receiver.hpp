@@ -1,8 +1,9 @@
 // The HL7 v2 results receiver: the MLLP listener's message handler. For each
 // message it checks the type (ORU^R01; anything else gets AR), the version
 // (2.3 to 2.5.1) and the content (mapped by oru.hpp; a problem gets AE with an
-// ERR segment), then stores the message, its acknowledgement and its resources
-// through the group commit and only then answers AA. A message whose sender and
+// ERR segment), then hands the message, its acknowledgement and its resources to
+// the group commit, which answers AA once they are durable; the listener's
+// threads never wait for the disk. A message whose sender and
 // control id were seen before is answered with the first acknowledgement again
 // and stored nothing. Every message is audited (never with its content), and
 // answered only once that is durable too. Once a new message is stored, the
@@ -35,7 +36,8 @@ class ResultsReceiver : public hl7::MessageHandler {
   explicit ResultsReceiver(GroupCommit& commit, hl7::Acknowledger self = {},
                            Clock now = std::chrono::system_clock::now);
 
-  // Called with the reports of each newly stored message and its sender ("APP|FACILITY").
+  // Called with the reports of each newly stored message and its sender ("APP|FACILITY"),
+  // on the group commit's journal thread: while it runs, no batch is journaled.
   using Observer = std::function<void(const std::vector<ReportForOrder>&, const std::string& sender)>;
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
