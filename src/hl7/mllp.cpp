@@ -56,14 +56,13 @@ class Session : public std::enable_shared_from_this<Session> {
   tcp::socket socket_;
   asio::steady_timer idle_timer_;
   const std::string peer_;
-  std::string buffer_;    // read and not yet parsed from pos_
-  std::size_t pos_ = 0;
+  std::array<char, 64 * 1024> chunk_;  // the last read: chunk_[pos_, filled_) is not parsed yet
+  std::size_t filled_ = 0, pos_ = 0;
   std::string message_;   // the frame being read
   bool in_frame_ = false, oversized_ = false, closed_ = false;
   std::string out_;       // the answer being written
   std::size_t handled_ = 0;
   std::chrono::steady_clock::time_point last_read_ = std::chrono::steady_clock::now();
-  std::array<char, 64 * 1024> chunk_;
 };
 
 struct MllpServer::Impl {
@@ -113,7 +112,7 @@ void Session::Read() {
       return;
     }
     self->last_read_ = std::chrono::steady_clock::now();
-    self->buffer_.assign(self->chunk_.data(), n);
+    self->filled_ = n;
     self->pos_ = 0;
     self->Process();
   });
@@ -122,9 +121,10 @@ void Session::Read() {
 // Parses what was read; hands a whole frame over, or reads on.
 void Session::Process() {
   const std::size_t limit = server_.options.max_message_bytes;
-  while (pos_ < buffer_.size()) {
+  const std::string_view read(chunk_.data(), filled_);
+  while (pos_ < read.size()) {
     if (!in_frame_) {  // bytes between frames (stray CR/LF) are ignored
-      if (buffer_[pos_++] == kStartBlock) {
+      if (read[pos_++] == kStartBlock) {
         in_frame_ = true;
         oversized_ = false;
         message_.clear();
@@ -132,14 +132,14 @@ void Session::Process() {
       continue;
     }
     // Inside a frame, everything up to the next block character is the message.
-    std::size_t end = buffer_.find_first_of(std::string_view("\x0b\x1c", 2), pos_);
-    if (end == std::string::npos) end = buffer_.size();
+    std::size_t end = read.find_first_of(std::string_view("\x0b\x1c", 2), pos_);
+    if (end == std::string_view::npos) end = read.size();
     const std::size_t room = limit - message_.size();
-    message_.append(buffer_, pos_, std::min(end - pos_, room));
+    message_.append(read.substr(pos_, std::min(end - pos_, room)));
     if (end - pos_ > room) oversized_ = true;  // keep reading to the end block, answer once
     pos_ = end;
-    if (pos_ == buffer_.size()) break;
-    if (buffer_[pos_++] == kStartBlock) {  // a new frame before the end of the last: start again
+    if (pos_ == read.size()) break;
+    if (read[pos_++] == kStartBlock) {  // a new frame before the end of the last: start again
       message_.clear();
       oversized_ = false;
       continue;

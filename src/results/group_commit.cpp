@@ -70,20 +70,6 @@ void GroupCommit::Audit(audit::Event event, std::function<void()> done) {
   if (waiting_.size() == 1) submitted_.notify_one();
 }
 
-Result<storage::StoreOutcome> GroupCommit::Store(storage::IncomingMessage message, audit::Event event) {
-  std::mutex mutex;
-  std::condition_variable ready;
-  std::optional<Result<storage::StoreOutcome>> outcome;
-  Submit(std::move(message), std::move(event), [&](Result<storage::StoreOutcome> result) {
-    std::lock_guard lock(mutex);
-    outcome = std::move(result);
-    ready.notify_one();
-  });
-  std::unique_lock lock(mutex);
-  ready.wait(lock, [&] { return outcome.has_value(); });
-  return *outcome;
-}
-
 // The journal thread: takes everything handed in, journals and audits it as one
 // batch, and answers each.
 void GroupCommit::JournalBatches() {

@@ -74,8 +74,6 @@ class GroupCommit {
   // Records `event` with the next batch's audit entries (one durable write for
   // all), then calls `done` on the journal thread.
   void Audit(audit::Event event, std::function<void()> done);
-  // Submit, waiting for the outcome.
-  Result<storage::StoreOutcome> Store(storage::IncomingMessage message, audit::Event event);
 
   // Returns once every message whose Store returned before this call is in the
   // store, or at once while the store is failing or the commit is stopping.

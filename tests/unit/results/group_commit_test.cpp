@@ -1,6 +1,9 @@
 #include "results/group_commit.hpp"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -83,6 +86,21 @@ std::optional<storage::IncomingMessage> Rebuild(const JournalEntry& entry) {
   return m;
 }
 
+// Submits the message and waits for its outcome, as a sender waits for its ACK.
+Result<storage::StoreOutcome> Store(GroupCommit& group, storage::IncomingMessage message, audit::Event event) {
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::optional<Result<storage::StoreOutcome>> outcome;
+  group.Submit(std::move(message), std::move(event), [&](Result<storage::StoreOutcome> result) {
+    std::lock_guard lock(mutex);
+    outcome = std::move(result);
+    ready.notify_one();
+  });
+  std::unique_lock lock(mutex);
+  ready.wait(lock, [&] { return outcome.has_value(); });
+  return *outcome;
+}
+
 class GroupCommitTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -115,7 +133,7 @@ TEST_F(GroupCommitTest, ConcurrentSendersAreAllAppliedOnceInSharedTransactions) 
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         // Thread 0 repeats thread 1's ids: each is stored once.
-        auto outcome = group.Store(Message(std::to_string(t == 0 ? 1 : t) + "-" + std::to_string(i)), Event());
+        auto outcome = Store(group, Message(std::to_string(t == 0 ? 1 : t) + "-" + std::to_string(i)), Event());
         ASSERT_TRUE(outcome);
         (outcome->stored ? stored : duplicates)++;
       }
@@ -138,16 +156,16 @@ TEST_F(GroupCommitTest, ARepeatGetsTheFirstAcknowledgementBeforeAndAfterItIsAppl
   auto journal = OpenJournal();
   GroupCommit group(store, *journal, audit, Rebuild, {.min_apply = 1000, .apply_delay = std::chrono::seconds(30)});
   ASSERT_TRUE(group.Recover());
-  ASSERT_TRUE(group.Store(Message("a"), Event())->stored);
+  ASSERT_TRUE(Store(group, Message("a"), Event())->stored);
   auto repeat = Message("a");
   repeat.ack = "ACK again";
-  auto pending = group.Store(repeat, Event());  // still in the journal only
+  auto pending = Store(group, repeat, Event());  // still in the journal only
   ASSERT_TRUE(pending);
   EXPECT_FALSE(pending->stored);
   EXPECT_EQ(pending->earlier_ack, "ACK a");
   ASSERT_TRUE(group.WaitApplied());  // a reader does not wait for the delay
   EXPECT_EQ(store.stored(), 1u);
-  auto applied = group.Store(repeat, Event());  // now found in the store
+  auto applied = Store(group, repeat, Event());  // now found in the store
   EXPECT_FALSE(applied->stored);
   EXPECT_EQ(applied->earlier_ack, "ACK a");
 }
@@ -157,16 +175,16 @@ TEST_F(GroupCommitTest, AFailingStoreKeepsWhatWasAcknowledgedAndRefusesNewMessag
   GroupCommit group(store, *journal, audit, Rebuild, {.min_apply = 1});
   ASSERT_TRUE(group.Recover());
   store.fail = true;
-  ASSERT_TRUE(group.Store(Message("a"), Event())->stored);  // journaled: acknowledged
+  ASSERT_TRUE(Store(group, Message("a"), Event())->stored);  // journaled: acknowledged
   ASSERT_TRUE(group.WaitApplied());                         // returns: the store is failing
   EXPECT_EQ(store.stored(), 0u);
-  auto refused = group.Store(Message("b"), Event());
+  auto refused = Store(group, Message("b"), Event());
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kStorage);
   store.fail = false;  // the applier tries again within a second
   for (int i = 0; i < 50 && store.stored() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(store.stored(), 1u);
-  ASSERT_TRUE(group.Store(Message("b"), Event())->stored);
+  ASSERT_TRUE(Store(group, Message("b"), Event())->stored);
   ASSERT_TRUE(group.WaitApplied());
   EXPECT_EQ(store.stored(), 2u);
 }
@@ -176,7 +194,7 @@ TEST_F(GroupCommitTest, WhatAStoppedProcessJournaledIsAppliedWhenItStartsAgain) 
     auto journal = OpenJournal();
     GroupCommit group(store, *journal, audit, Rebuild, {.min_apply = 1000, .apply_delay = std::chrono::seconds(30)});
     ASSERT_TRUE(group.Recover());
-    for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(group.Store(Message(id), Event())->stored);
+    for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(Store(group, Message(id), Event())->stored);
     store.fail = true;  // nothing reaches the store, as if the process were killed
   }
   EXPECT_EQ(store.stored(), 0u);
@@ -188,7 +206,7 @@ TEST_F(GroupCommitTest, WhatAStoppedProcessJournaledIsAppliedWhenItStartsAgain) 
   EXPECT_EQ(*recovered, 3u);
   EXPECT_EQ(store.acks["b"], "ACK b");
   EXPECT_EQ(journal->segments(), 1u);  // the recovered segments are gone
-  ASSERT_TRUE(group.Store(Message("d"), Event())->stored);  // numbering goes on
+  ASSERT_TRUE(Store(group, Message("d"), Event())->stored);  // numbering goes on
   ASSERT_TRUE(group.WaitApplied());
   EXPECT_EQ(store.stored(), 4u);
 }
