@@ -2,12 +2,14 @@
 //
 // Acknowledge: listeners hand in messages (Submit) and go on; a journal thread
 // writes everything handed in since its last write to the journal (journal.hpp)
-// in one write and one fdatasync, records the batch's audit entries in one
-// write, and then calls each message's completion: its message is durable and
-// may be acknowledged. A listener thread never waits for the disk, and wakes the
-// journal thread once per batch, not once per message. A message whose sender
-// and control id were seen before (in the store or still in the journal) is not
-// journaled; its completion gets the first acknowledgement back.
+// in one write and one fdatasync, while the batch's audit entries get one write
+// and one fdatasync on a thread of their own, and then calls each message's
+// completion: its message is durable and may be acknowledged. The two
+// fdatasyncs overlap, so a batch waits for the disk once. A listener thread
+// never waits for the disk, and wakes the journal thread once per batch, not
+// once per message. A message whose sender and control id were seen before (in
+// the store or still in the journal) is not journaled; its completion gets the
+// first acknowledgement back.
 //
 // Apply: one thread moves journaled messages into the result store in large
 // transactions (ResultStore::CommitMessages), a whole backlog at a time, and
@@ -91,6 +93,23 @@ class GroupCommit {
     storage::IncomingMessage message;
   };
 
+  // Runs one job at a time on a thread of its own, for the journal thread to
+  // wait on: the audit trail's write and fdatasync beside the journal's.
+  class Auditor {
+   public:
+    Auditor();
+    ~Auditor();
+    void Start(std::function<void()> job);  // after the last job's Wait
+    void Wait();                             // returns once the job has run
+   private:
+    void Run();
+    std::mutex mutex_;
+    std::condition_variable wanted_, done_;
+    std::function<void()> job_;  // set: started and not yet done
+    bool stopping_ = false;
+    std::thread thread_;         // last: starts once the members above exist
+  };
+
   void JournalBatches();
   void WriteBatch(std::vector<Pending>& batch);
   void Apply();
@@ -114,6 +133,7 @@ class GroupCommit {
   std::condition_variable submitted_;  // waiting_ has messages, or stopping
   std::condition_variable work_;     // to_apply_ has messages, a reader waits, or stopping
   std::condition_variable progress_;  // applied_ moved, or the store failed
+  Auditor auditor_;
   std::thread applier_;
   std::thread journaler_;
 };

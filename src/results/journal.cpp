@@ -165,6 +165,11 @@ Result<void> Journal::OpenSegment(std::uint64_t number) {
 }
 
 Result<void> Journal::Append(std::vector<JournalEntry>& entries) {
+  if (auto written = Write(entries); !written) return written;
+  return Sync();
+}
+
+Result<void> Journal::Write(std::vector<JournalEntry>& entries) {
   if (entries.empty()) return {};
   std::lock_guard lock(mutex_);
   if (written_ >= segment_bytes_) {
@@ -193,8 +198,14 @@ Result<void> Journal::Append(std::vector<JournalEntry>& entries) {
     done += static_cast<std::size_t>(n);
   }
   written_ += out.size();
-  if (durable_ && ::fdatasync(fd_) != 0) {
-    written_ = segment_bytes_;
+  return {};
+}
+
+Result<void> Journal::Sync() {
+  std::lock_guard lock(mutex_);
+  if (!durable_ || fd_ < 0) return {};
+  if (::fdatasync(fd_) != 0) {
+    written_ = segment_bytes_;  // what follows goes to a new segment
     return Fail(ErrorCode::kStorage, "cannot sync the journal to disk");
   }
   return {};

@@ -39,7 +39,11 @@ class Journal {
 
   // Numbers the entries and appends them; on return they are on disk (durable)
   // or at least with the operating system. An error means none may be relied on.
+  // Append is Write then Sync; a caller with other work for the disk meanwhile
+  // (the group commit's audit entries) calls the two itself.
   Result<void> Append(std::vector<JournalEntry>& entries);
+  Result<void> Write(std::vector<JournalEntry>& entries);
+  Result<void> Sync();  // durable: what Write wrote is on disk
 
   // Whether Release(sequence) would remove a segment.
   bool Releasable(std::uint64_t sequence);

@@ -1,5 +1,6 @@
 #include "results/group_commit.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -209,6 +210,46 @@ TEST_F(GroupCommitTest, WhatAStoppedProcessJournaledIsAppliedWhenItStartsAgain) 
   ASSERT_TRUE(Store(group, Message("d"), Event())->stored);  // numbering goes on
   ASSERT_TRUE(group.WaitApplied());
   EXPECT_EQ(store.stored(), 4u);
+}
+
+// The audit trail's write runs on a thread of its own beside the journal's; a
+// message is still answered only once its audit entry is recorded.
+TEST_F(GroupCommitTest, EveryMessageIsAuditedBeforeItIsAnswered) {
+  class SlowAudit : public audit::AuditTrail {
+   public:
+    void Record(const audit::Event& event) override {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // slower than the journal's sync
+      std::lock_guard lock(mutex);
+      recorded.push_back(event.entities.front());
+    }
+    bool Has(const std::string& entity) {
+      std::lock_guard lock(mutex);
+      return std::find(recorded.begin(), recorded.end(), entity) != recorded.end();
+    }
+    std::mutex mutex;
+    std::vector<std::string> recorded;
+  } slow;
+  auto journal = OpenJournal();
+  GroupCommit group(store, *journal, slow, Rebuild, {.min_apply = 1});
+  ASSERT_TRUE(group.Recover());
+  constexpr int kSenders = 6;
+  std::atomic<int> answered_unaudited{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kSenders; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < 3; ++i) {
+        const std::string id = std::to_string(t) + "-" + std::to_string(i);
+        audit::Event event = Event();
+        event.entities = {"message:" + id};
+        auto outcome = Store(group, Message(id), event);
+        ASSERT_TRUE(outcome);
+        if (!slow.Has("message:" + id)) ++answered_unaudited;
+      }
+    });
+  }
+  for (auto& sender : senders) sender.join();
+  EXPECT_EQ(answered_unaudited.load(), 0);
+  EXPECT_EQ(slow.recorded.size(), static_cast<std::size_t>(kSenders * 3));
 }
 
 TEST_F(GroupCommitTest, JournalDropsATornBatchAndReleasesAppliedSegments) {
