@@ -121,12 +121,11 @@ Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& re
 // so that a commit only appends to the WAL and never waits for the database
 // file's writes and fsync. A round is a PASSIVE checkpoint (it blocks neither the
 // writer nor readers), run each time commits have added kCheckpointPages to the
-// WAL: 8,000 (32 MB), not SQLite's 1,000, because a round copies each page
-// once however often commits rewrote it since the last, and an index page is
-// rewritten by nearly every commit (with 8,000, about 15% fewer bytes written
-// and 10% less CPU for a stream of full blood counts). SQLite starts the WAL
-// over from its beginning only when a write
-// transaction begins with all of it copied, which continuous commits never allow;
+// WAL: 8,000 (32 MB), not SQLite's 1,000, because a round copies each page once
+// however often commits rewrote it since the last, and nearly every commit
+// rewrites some index pages (13% fewer bytes written in a 48,000-message run;
+// docs/performance.md). SQLite starts the WAL over from its beginning only when a
+// write transaction begins with all of it copied, which continuous commits never allow;
 // so a writer that finds the WAL over its limit waits for one round with no
 // commit in between (Bound), and the WAL never grows much past that. The
 // default limit (kWalPagesLimit) is several of the group commit's transactions
