@@ -164,11 +164,6 @@ Result<void> Journal::OpenSegment(std::uint64_t number) {
   return {};
 }
 
-Result<void> Journal::Append(std::vector<JournalEntry>& entries) {
-  if (auto written = Write(entries); !written) return written;
-  return Sync();
-}
-
 Result<void> Journal::Write(std::vector<JournalEntry>& entries) {
   if (entries.empty()) return {};
   std::lock_guard lock(mutex_);

@@ -18,7 +18,7 @@
 namespace dx::results {
 
 struct JournalEntry {
-  std::uint64_t sequence = 0;  // set by Append: 1, 2, 3, ... across segments and restarts
+  std::uint64_t sequence = 0;  // set by Write: 1, 2, 3, ... across segments and restarts
   std::string received_at;     // FHIR instant
   std::string ack;             // the acknowledgement sent
   std::string raw;             // the message as received
@@ -37,13 +37,12 @@ class Journal {
   // The entries found when opening, in order (moved out: call once).
   std::vector<JournalEntry> Recovered() { return std::move(recovered_); }
 
-  // Numbers the entries and appends them; on return they are on disk (durable)
-  // or at least with the operating system. An error means none may be relied on.
-  // Append is Write then Sync; a caller with other work for the disk meanwhile
-  // (the group commit's audit entries) calls the two itself.
-  Result<void> Append(std::vector<JournalEntry>& entries);
+  // Numbers the entries and appends them, with the operating system; Sync then
+  // puts what was written on disk (when durable), so a caller can do other work
+  // for the disk meanwhile (the group commit's audit entries). An error from
+  // either means none of the batch may be relied on.
   Result<void> Write(std::vector<JournalEntry>& entries);
-  Result<void> Sync();  // durable: what Write wrote is on disk
+  Result<void> Sync();
 
   // Whether Release(sequence) would remove a segment.
   bool Releasable(std::uint64_t sequence);

@@ -259,7 +259,8 @@ TEST_F(GroupCommitTest, JournalDropsATornBatchAndReleasesAppliedSegments) {
     for (int batch = 0; batch < 5; ++batch) {
       std::vector<JournalEntry> entries{{0, "2026-11-23T10:00:00Z", "ACK", "MSG " + std::to_string(batch)},
                                         {0, "2026-11-23T10:00:00Z", "ACK", std::string(100, 'x')}};
-      ASSERT_TRUE(journal->Append(entries));
+      ASSERT_TRUE(journal->Write(entries));
+      ASSERT_TRUE(journal->Sync());
       last = entries.back().sequence;
     }
     EXPECT_EQ(last, 10u);
@@ -282,7 +283,8 @@ TEST_F(GroupCommitTest, JournalDropsATornBatchAndReleasesAppliedSegments) {
   ASSERT_TRUE(journal->Release(last));
   EXPECT_EQ(journal->segments(), 1u);
   std::vector<JournalEntry> next{{0, "t", "a", "MSG next"}};
-  ASSERT_TRUE(journal->Append(next));
+  ASSERT_TRUE(journal->Write(next));
+  ASSERT_TRUE(journal->Sync());
   EXPECT_EQ(next[0].sequence, 11u);
 }
 
