@@ -44,10 +44,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   }
   auto connection = std::unique_ptr<Connection>(new Connection(db));
   sqlite3_busy_timeout(db, 10000);
+  // The page size applies to a new file only (before WAL mode); an existing one keeps its own.
   const std::string pragmas = fmt::format(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+      "PRAGMA page_size={}; PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
       "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;",
-      durable ? "FULL" : "NORMAL");
+      kPageSize, durable ? "FULL" : "NORMAL");
   if (auto ok = connection->Execute(pragmas); !ok) return tl::unexpected(ok.error());
   return connection;
 }
@@ -55,6 +56,13 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
 Connection::~Connection() {
   for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
   sqlite3_close(db_);
+}
+
+Result<int> Connection::PageSize() {
+  DX_TRY(pragma, Prepare("PRAGMA page_size"));
+  DX_TRY(row, pragma->Step());
+  if (!*row || pragma->Int(0) <= 0) return Fail(ErrorCode::kStorage, "PRAGMA page_size gave no size");
+  return static_cast<int>(pragma->Int(0));
 }
 
 Result<Statement> Connection::Prepare(const std::string& sql) {

@@ -120,24 +120,28 @@ Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& re
 // Copies the WAL into the database file on a thread and connection of its own,
 // so that a commit only appends to the WAL and never waits for the database
 // file's writes and fsync. A round is a PASSIVE checkpoint (it blocks neither the
-// writer nor readers), run each time commits have added kCheckpointPages to the
-// WAL: 8,000 (32 MB), not SQLite's 1,000, because a round copies each page once
+// writer nor readers), run each time commits have added kCheckpointBytes to the
+// WAL: 32 MB, not SQLite's 1,000 pages, because a round copies each page once
 // however often commits rewrote it since the last, and nearly every commit
 // rewrites some index pages (13% fewer bytes written in a 48,000-message run;
 // docs/performance.md). SQLite starts the WAL over from its beginning only when a
 // write transaction begins with all of it copied, which continuous commits never allow;
 // so a writer that finds the WAL over its limit waits for one round with no
 // commit in between (Bound), and the WAL never grows much past that. The
-// default limit (kWalPagesLimit) is several of the group commit's transactions
-// (one of 2,048 full blood counts dirties about 9,000 pages): with less, the
+// default limit (kWalBytesLimit) is several of the group commit's transactions
+// (one of 2,048 full blood counts dirties about 36 MB of pages): with less, the
 // writer waits for a round after nearly every transaction, and writing and
-// checkpointing take turns instead of running side by side.
+// checkpointing take turns instead of running side by side. Both are in bytes,
+// turned into pages of the database's own size.
 class SqliteResultStore::Checkpointer {
  public:
-  static constexpr int kCheckpointPages = 8000;
+  static constexpr std::int64_t kCheckpointBytes = 32 << 20;
 
-  Checkpointer(std::unique_ptr<Connection> connection, int wal_pages_limit)
-      : connection_(std::move(connection)), wal_pages_limit_(wal_pages_limit), thread_([this] { Run(); }) {}
+  Checkpointer(std::unique_ptr<Connection> connection, int page_size, std::int64_t wal_bytes_limit)
+      : connection_(std::move(connection)),
+        checkpoint_pages_(static_cast<int>(kCheckpointBytes / page_size)),
+        wal_pages_limit_(static_cast<int>(wal_bytes_limit / page_size)),
+        thread_([this] { Run(); }) {}
   ~Checkpointer() {
     {
       std::lock_guard lock(mutex_);
@@ -154,7 +158,7 @@ class SqliteResultStore::Checkpointer {
     std::lock_guard lock(self.mutex_);
     if (wal_pages < self.wal_pages_) self.requested_at_ = 0;  // the WAL started over
     self.wal_pages_ = wal_pages;
-    if (wal_pages - self.requested_at_ >= kCheckpointPages) {
+    if (wal_pages - self.requested_at_ >= self.checkpoint_pages_) {
       self.requested_at_ = wal_pages;
       self.due_ = true;
       self.wanted_.notify_one();
@@ -190,6 +194,7 @@ class SqliteResultStore::Checkpointer {
   }
 
   std::unique_ptr<Connection> connection_;
+  const int checkpoint_pages_;
   const int wal_pages_limit_;
   std::mutex mutex_;
   std::condition_variable wanted_;  // a round is due, or stopping
@@ -240,7 +245,7 @@ class SqliteResultStore::WalSync {
 };
 
 Result<std::unique_ptr<SqliteResultStore>> SqliteResultStore::Open(const std::string& path, bool durable,
-                                                                   int wal_pages_limit) {
+                                                                   std::int64_t wal_bytes_limit) {
   DX_TRY(connection, Connection::Open(path, durable));
   if (auto migrated = sqlite::ApplyMigrations(**connection, path); !migrated) return tl::unexpected(migrated.error());
   std::unique_ptr<WalSync> wal_sync;
@@ -253,7 +258,8 @@ Result<std::unique_ptr<SqliteResultStore>> SqliteResultStore::Open(const std::st
   }
   DX_TRY(reader, Connection::Open(path, durable));
   DX_TRY(checkpoint_connection, Connection::Open(path, durable));
-  auto checkpointer = std::make_unique<Checkpointer>(std::move(*checkpoint_connection), wal_pages_limit);
+  DX_TRY(page_size, (*connection)->PageSize());
+  auto checkpointer = std::make_unique<Checkpointer>(std::move(*checkpoint_connection), *page_size, wal_bytes_limit);
   // Replaces SQLite's automatic checkpoint on this connection.
   sqlite3_wal_hook((*connection)->handle(), &Checkpointer::AfterCommit, checkpointer.get());
   return std::unique_ptr<SqliteResultStore>(

@@ -6,6 +6,7 @@
 // fsync overlaps the next batch's transaction. Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,10 +24,10 @@ class SqliteResultStore : public ResultStore {
   // Opens (creating and migrating) the database at `path`. With `durable`, a
   // StoreMessages, Sync or Act that returns has reached the disk (the WAL is
   // fdatasynced); otherwise it survives a crash of the process, not of the machine.
-  // The WAL is kept to about `wal_pages_limit` pages (see Checkpointer).
-  static constexpr int kWalPagesLimit = 64000;  // 256 MB of 4 KB pages
+  // The WAL is kept to about `wal_bytes_limit` (see Checkpointer).
+  static constexpr std::int64_t kWalBytesLimit = 256 << 20;
   static Result<std::unique_ptr<SqliteResultStore>> Open(const std::string& path, bool durable,
-                                                        int wal_pages_limit = kWalPagesLimit);
+                                                        std::int64_t wal_bytes_limit = kWalBytesLimit);
   ~SqliteResultStore() override;
 
   Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) override;

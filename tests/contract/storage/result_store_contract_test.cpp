@@ -429,7 +429,7 @@ TEST(SqliteResultStoreTest, TheWalStaysBoundedUnderContinuousWrites) {
   const std::string folder = ::testing::TempDir() + "/result-wal";
   std::filesystem::remove_all(folder);
   std::filesystem::create_directories(folder);
-  auto store = SqliteResultStore::Open(folder + "/index.sqlite", false, 8000);
+  auto store = SqliteResultStore::Open(folder + "/index.sqlite", false, 32 << 20);
   ASSERT_TRUE(store) << store.error().message;
   const std::string padding(64 * 1024, 'x');
   std::uintmax_t written = 0;
@@ -446,7 +446,7 @@ TEST(SqliteResultStoreTest, TheWalStaysBoundedUnderContinuousWrites) {
   }
   const auto wal = std::filesystem::file_size(folder + "/index.sqlite-wal");
   EXPECT_GT(written, 48u << 20);
-  EXPECT_LT(wal, 40u << 20);  // 8,000 pages of 4 KiB and the last batch
+  EXPECT_LT(wal, 40u << 20);  // 32 MiB and the last batch
   EXPECT_TRUE(*(*store)->Read("DiagnosticReport", "rw0-0", 0));
 }
 
