@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "postgres_test_server.hpp"
 #include "storage/api/result_store.hpp"
@@ -399,6 +400,43 @@ TEST(SqliteResultStoreTest, SharesTheIndexFileWithTheInstanceIndex) {
   ASSERT_TRUE(index) << index.error().message;
   ASSERT_TRUE((*store)->StoreMessage(Message("m1"), "ACK", {Report("r1", "9434765919", "2026-11-20")}));
   EXPECT_EQ((*index)->Stats()->instances, 0);
+}
+
+namespace {
+int PageSizeOf(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* pragma = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &pragma, nullptr);
+  const int size = sqlite3_step(pragma) == SQLITE_ROW ? sqlite3_column_int(pragma, 0) : 0;
+  sqlite3_finalize(pragma);
+  sqlite3_close(db);
+  return size;
+}
+}  // namespace
+
+// A new file gets 16 KB pages; a file made with SQLite's default 4 KB keeps them
+// and works as before.
+TEST(SqliteResultStoreTest, NewFilesHaveLargePagesAndOldOnesKeepTheirs) {
+  const std::string folder = ::testing::TempDir() + "/result-pages";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  {
+    auto store = SqliteResultStore::Open(folder + "/new.sqlite", true);
+    ASSERT_TRUE(store) << store.error().message;
+  }
+  EXPECT_EQ(PageSizeOf(folder + "/new.sqlite"), 16384);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(std::string(folder + "/old.sqlite").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA page_size=4096; CREATE TABLE before_us (x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto store = SqliteResultStore::Open(folder + "/old.sqlite", true);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->StoreMessage(Message("p1"), "ACK", {Report("rp1", "9434765919", "2026-11-20")}));
+    EXPECT_TRUE(*(*store)->Read("DiagnosticReport", "rp1", 0));
+  }
+  EXPECT_EQ(PageSizeOf(folder + "/old.sqlite"), 4096);
 }
 
 // Durable: CommitMessages makes the batch readable; Sync then puts it on disk.
