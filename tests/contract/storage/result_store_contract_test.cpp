@@ -389,20 +389,15 @@ TEST_P(ResultStoreContract, ConcurrentMessagesAreAllStoredOnce) {
 INSTANTIATE_TEST_SUITE_P(Backends, ResultStoreContract, ::testing::ValuesIn(ResultBackends()),
                          [](const auto& info) { return info.param.name; });
 
-// The result tables share the instance index's file.
-TEST(SqliteResultStoreTest, SharesTheIndexFileWithTheInstanceIndex) {
-  const std::string folder = ::testing::TempDir() + "/result-shared";
+namespace {
+// A new, empty folder under the test's temporary directory.
+std::string EmptyFolder(const std::string& name) {
+  const std::string folder = ::testing::TempDir() + "/" + name;
   std::filesystem::remove_all(folder);
   std::filesystem::create_directories(folder);
-  auto store = SqliteResultStore::Open(folder + "/index.sqlite", false);
-  ASSERT_TRUE(store) << store.error().message;
-  auto index = SqliteIndex::Open(folder + "/index.sqlite", false);
-  ASSERT_TRUE(index) << index.error().message;
-  ASSERT_TRUE((*store)->StoreMessage(Message("m1"), "ACK", {Report("r1", "9434765919", "2026-11-20")}));
-  EXPECT_EQ((*index)->Stats()->instances, 0);
+  return folder;
 }
 
-namespace {
 int PageSizeOf(const std::string& path) {
   sqlite3* db = nullptr;
   sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
@@ -415,12 +410,21 @@ int PageSizeOf(const std::string& path) {
 }
 }  // namespace
 
+// The result tables share the instance index's file.
+TEST(SqliteResultStoreTest, SharesTheIndexFileWithTheInstanceIndex) {
+  const std::string folder = EmptyFolder("result-shared");
+  auto store = SqliteResultStore::Open(folder + "/index.sqlite", false);
+  ASSERT_TRUE(store) << store.error().message;
+  auto index = SqliteIndex::Open(folder + "/index.sqlite", false);
+  ASSERT_TRUE(index) << index.error().message;
+  ASSERT_TRUE((*store)->StoreMessage(Message("m1"), "ACK", {Report("r1", "9434765919", "2026-11-20")}));
+  EXPECT_EQ((*index)->Stats()->instances, 0);
+}
+
 // A new file gets 16 KB pages; a file made with SQLite's default 4 KB keeps them
 // and works as before.
 TEST(SqliteResultStoreTest, NewFilesHaveLargePagesAndOldOnesKeepTheirs) {
-  const std::string folder = ::testing::TempDir() + "/result-pages";
-  std::filesystem::remove_all(folder);
-  std::filesystem::create_directories(folder);
+  const std::string folder = EmptyFolder("result-pages");
   {
     auto store = SqliteResultStore::Open(folder + "/new.sqlite", true);
     ASSERT_TRUE(store) << store.error().message;
@@ -441,9 +445,7 @@ TEST(SqliteResultStoreTest, NewFilesHaveLargePagesAndOldOnesKeepTheirs) {
 
 // Durable: CommitMessages makes the batch readable; Sync then puts it on disk.
 TEST(SqliteResultStoreTest, ADurableStoreCommitsThenSyncs) {
-  const std::string folder = ::testing::TempDir() + "/result-durable";
-  std::filesystem::remove_all(folder);
-  std::filesystem::create_directories(folder);
+  const std::string folder = EmptyFolder("result-durable");
   auto store = SqliteResultStore::Open(folder + "/index.sqlite", true);
   ASSERT_TRUE(store) << store.error().message;
   auto committed = (*store)->CommitMessages({{Message("d1"), "ACK-d1", {Report("rd1", "9434765919", "2026-11-20")}}});
@@ -464,9 +466,7 @@ TEST(SqliteResultStoreTest, ADurableStoreCommitsThenSyncs) {
 // Continuous commits never leave the WAL fully copied, so the store bounds it
 // itself: far more is written than the WAL ever holds.
 TEST(SqliteResultStoreTest, TheWalStaysBoundedUnderContinuousWrites) {
-  const std::string folder = ::testing::TempDir() + "/result-wal";
-  std::filesystem::remove_all(folder);
-  std::filesystem::create_directories(folder);
+  const std::string folder = EmptyFolder("result-wal");
   auto store = SqliteResultStore::Open(folder + "/index.sqlite", false, 32 << 20);
   ASSERT_TRUE(store) << store.error().message;
   const std::string padding(64 * 1024, 'x');
