@@ -443,6 +443,18 @@ TEST(SqliteResultStoreTest, NewFilesHaveLargePagesAndOldOnesKeepTheirs) {
   EXPECT_EQ(PageSizeOf(folder + "/old.sqlite"), 4096);
 }
 
+// SQLite's allocation statistics stay off: counting them takes one mutex for the
+// whole process on every allocation, which the applier and the journal thread
+// would queue on. With them on, the store's work would show in memory_used.
+TEST(SqliteResultStoreTest, SqliteKeepsNoProcessWideMemoryCount) {
+  const std::string folder = EmptyFolder("result-memstatus");
+  auto store = SqliteResultStore::Open(folder + "/index.sqlite", true);
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE((*store)->StoreMessage(Message("m1"), "ACK", {Report("rm1", "9434765919", "2026-11-20")}));
+  EXPECT_TRUE(*(*store)->Read("DiagnosticReport", "rm1", 0));
+  EXPECT_EQ(sqlite3_memory_used(), 0);
+}
+
 // Durable: CommitMessages makes the batch readable; Sync then puts it on disk.
 TEST(SqliteResultStoreTest, ADurableStoreCommitsThenSyncs) {
   const std::string folder = EmptyFolder("result-durable");
