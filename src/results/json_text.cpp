@@ -86,33 +86,54 @@ std::string JsonString(std::string_view text) {
 
 std::string JsonNumber(double value) { return fmt::format("{}", value); }
 
-void JsonObject::AddKey(std::string_view key) {
-  if (!empty()) text_ += ',';
+void JsonWriter::Separate() {
+  if (text_.empty()) return;
+  const char last = text_.back();
+  if (last != '{' && last != '[' && last != ':') text_ += ',';
+}
+
+JsonWriter& JsonWriter::Key(std::string_view key) {
+  Separate();
   text_ += '"';
   text_ += key;
   text_ += "\":";
+  return *this;
 }
 
-JsonObject& JsonObject::String(std::string_view key, std::string_view value) {
-  AddKey(key);
+JsonWriter& JsonWriter::Object() {
+  Separate();
+  text_ += '{';
+  closers_ += '}';
+  return *this;
+}
+
+JsonWriter& JsonWriter::Array() {
+  Separate();
+  text_ += '[';
+  closers_ += ']';
+  return *this;
+}
+
+JsonWriter& JsonWriter::End() {
+  text_ += closers_.back();
+  closers_.pop_back();
+  return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view value) {
+  Separate();
   AppendJsonString(text_, value);
   return *this;
 }
 
-JsonObject& JsonObject::Number(std::string_view key, double value) {
-  AddKey(key);
-  text_ += JsonNumber(value);
+JsonWriter& JsonWriter::Number(double value) {
+  Separate();
+  fmt::format_to(std::back_inserter(text_), "{}", value);
   return *this;
 }
 
-JsonObject& JsonObject::Json(std::string_view key, std::string_view json) {
-  AddKey(key);
-  text_ += json;
-  return *this;
-}
-
-JsonArray& JsonArray::Add(std::string_view json) {
-  if (!empty()) text_ += ',';
+JsonWriter& JsonWriter::Json(std::string_view json) {
+  Separate();
   text_ += json;
   return *this;
 }

@@ -1,8 +1,9 @@
-// JSON text written directly, member by member, for resources that are made once
-// and stored as text: no document tree is built, copied or walked. Strings are
-// escaped as RFC 8259 requires, and bytes that are not UTF-8 (a sender's other
-// character set, or damage) become U+FFFD, so the text is always valid JSON.
-// Values are plain objects; not thread-safe.
+// JSON text written directly, value by value, into one buffer, for resources
+// that are made once and stored as text: no document tree is built, and nested
+// objects are not written apart and copied in. Strings are escaped as RFC 8259
+// requires, and bytes that are not UTF-8 (a sender's other character set, or
+// damage) become U+FFFD, so the text is always valid JSON. Values are plain
+// objects; not thread-safe.
 #pragma once
 
 #include <string>
@@ -15,37 +16,37 @@ std::string JsonString(std::string_view text);
 // A finite number in its shortest form that reads back as the same double ("95", "7.2").
 std::string JsonNumber(double value);
 
-// An object: {"key":value,...} in the order the members are added. Keys are
-// member names from the code (plain ASCII, nothing to escape) and are written as
-// they are.
-class JsonObject {
+// Writes one JSON value. The writer puts the commas; a member is a Key followed
+// by its value. Keys are member names from the code (plain ASCII, nothing to
+// escape) and are written as they are.
+//   JsonWriter w;
+//   w.Object().Key("code").Object().Key("text").String("Hb").End().End();
+//   w.text() == R"({"code":{"text":"Hb"}})"
+class JsonWriter {
  public:
-  JsonObject() { text_.reserve(128); }  // most objects fit: one allocation
-  JsonObject& String(std::string_view key, std::string_view value);
-  JsonObject& Number(std::string_view key, double value);
-  // A member whose value is already JSON text (an object, array, or a JsonString).
-  JsonObject& Json(std::string_view key, std::string_view json);
+  explicit JsonWriter(std::size_t capacity = 1024) { text_.reserve(capacity); }
 
-  bool empty() const { return text_.size() == 1; }
-  // The text with its closing brace.
-  std::string Text() const { return text_ + '}'; }
+  JsonWriter& Key(std::string_view key);
+  JsonWriter& Object();  // a value that is an object: its members follow, then End
+  JsonWriter& Array();   // a value that is an array: its values follow, then End
+  JsonWriter& End();     // closes the innermost object or array
+  JsonWriter& String(std::string_view value);
+  JsonWriter& Number(double value);
+  JsonWriter& Json(std::string_view json);  // a value already written as JSON text
+
+  // Key(key).String(value), and so on: one member.
+  JsonWriter& String(std::string_view key, std::string_view value) { return Key(key).String(value); }
+  JsonWriter& Number(std::string_view key, double value) { return Key(key).Number(value); }
+  JsonWriter& Json(std::string_view key, std::string_view json) { return Key(key).Json(json); }
+
+  // The text so far; whole once every Object and Array has its End.
+  const std::string& text() const { return text_; }
+  std::string Take() { return std::move(text_); }
 
  private:
-  void AddKey(std::string_view key);
-  std::string text_ = "{";
-};
-
-// An array of values already written as JSON text: [value,...].
-class JsonArray {
- public:
-  JsonArray() { text_.reserve(128); }
-  JsonArray& Add(std::string_view json);
-
-  bool empty() const { return text_.size() == 1; }
-  std::string Text() const { return text_ + ']'; }
-
- private:
-  std::string text_ = "[";
+  void Separate();       // a comma, unless the value opens its container or follows its key
+  std::string text_;
+  std::string closers_;  // '}' or ']' for each open container, innermost last
 };
 
 }  // namespace dx::results

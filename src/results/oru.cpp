@@ -32,33 +32,34 @@ std::string SystemUri(const std::string& system, const std::string& sender) {
   return fmt::format("urn:dxhub:local:{}", system.empty() ? sender.substr(0, sender.find('|')) : system);
 }
 
-// A CE/CWE value at `field` (repetition 1) as a CodeableConcept, with its main coding.
-std::string CodeableConcept(const hl7::Message& m, const hl7::Segment& s, int field, const std::string& sender,
-                            std::string* main_code = nullptr) {
-  JsonObject codeable;
-  JsonArray codings;
-  for (int triplet = 0; triplet < 2; ++triplet) {  // identifier^text^system, then the alternate
+// A CE/CWE value at `field` (repetition 1) as a CodeableConcept: its codings
+// (identifier^text^system, then the alternate triplet) and its text. Returns the
+// main coding, "system|code", or "" when there is no code.
+std::string WriteCodeableConcept(JsonWriter& w, const hl7::Message& m, const hl7::Segment& s, int field,
+                                 const std::string& sender) {
+  std::string main_code;
+  w.Object();
+  for (int triplet = 0; triplet < 2; ++triplet) {
     const std::string code = m.Get(s, field, 1 + 3 * triplet);
     if (code.empty()) continue;
     const std::string uri = SystemUri(m.Get(s, field, 3 + 3 * triplet), sender);
-    JsonObject coding;
-    coding.String("system", uri).String("code", code);
-    if (const std::string display = m.Get(s, field, 2 + 3 * triplet); !display.empty()) {
-      coding.String("display", display);
+    if (main_code.empty()) {
+      w.Key("coding").Array();
+      main_code = uri + "|" + code;
     }
-    if (main_code && main_code->empty()) *main_code = uri + "|" + code;
-    codings.Add(coding.Text());
+    w.Object().String("system", uri).String("code", code);
+    if (const std::string display = m.Get(s, field, 2 + 3 * triplet); !display.empty()) w.String("display", display);
+    w.End();
   }
-  if (!codings.empty()) codeable.Json("coding", codings.Text());
-  const std::string text = m.Get(s, field, 2);
-  if (!text.empty()) codeable.String("text", text);
-  return codeable.Text();
+  if (!main_code.empty()) w.End();
+  if (const std::string text = m.Get(s, field, 2); !text.empty()) w.String("text", text);
+  w.End();
+  return main_code;
 }
 
 // A one-coding CodeableConcept list, as FHIR categories are written.
-std::string CategoryList(std::string_view system, std::string_view code) {
-  const std::string codings = JsonArray().Add(JsonObject().String("system", system).String("code", code).Text()).Text();
-  return JsonArray().Add(JsonObject().Json("coding", codings).Text()).Text();
+void WriteCategoryList(JsonWriter& w, std::string_view system, std::string_view code) {
+  w.Array().Object().Key("coding").Array().Object().String("system", system).String("code", code).End().End().End().End();
 }
 
 std::string_view TrimSpaces(std::string_view text) {
@@ -90,18 +91,16 @@ std::optional<double> Number(std::string_view text) {
 }
 
 // A Quantity, UCUM-coded when it has a unit; `comparator` ("<", ">=", ...) when not empty.
-std::string Quantity(double value, const std::string& unit, const std::string& comparator = "") {
-  JsonObject q;
-  q.Number("value", value);
-  if (!unit.empty()) q.String("unit", unit).String("system", "http://unitsofmeasure.org").String("code", unit);
-  if (!comparator.empty()) q.String("comparator", comparator);
-  return q.Text();
+void WriteQuantity(JsonWriter& w, double value, const std::string& unit, const std::string& comparator = "") {
+  w.Object().Number("value", value);
+  if (!unit.empty()) w.String("unit", unit).String("system", "http://unitsofmeasure.org").String("code", unit);
+  if (!comparator.empty()) w.String("comparator", comparator);
+  w.End();
 }
 
 // OBX-7 ("3.5-5.0", "<5", ">1", "3.5 - 5.0") as a FHIR referenceRange; the text is
 // always kept, the bounds only when they are numbers.
-std::string ReferenceRange(const std::string& text, const std::string& unit) {
-  JsonObject range;
+void WriteReferenceRange(JsonWriter& w, const std::string& text, const std::string& unit) {
   std::optional<double> low, high;
   const std::string_view trimmed = TrimSpaces(text);
   if (!trimmed.empty() && (trimmed.front() == '<' || trimmed.front() == '>')) {
@@ -113,10 +112,10 @@ std::string ReferenceRange(const std::string& text, const std::string& unit) {
     high = Number(trimmed.substr(dash + 1));
     if (!low || !high) low = high = std::nullopt;
   }
-  if (low) range.Json("low", Quantity(*low, unit));
-  if (high) range.Json("high", Quantity(*high, unit));
-  range.String("text", text);
-  return range.Text();
+  w.Object();
+  if (low) WriteQuantity(w.Key("low"), *low, unit);
+  if (high) WriteQuantity(w.Key("high"), *high, unit);
+  w.String("text", text).End();
 }
 
 std::optional<std::string> ReportStatus(const std::string& code) {
@@ -142,7 +141,7 @@ std::optional<std::string> ObservationStatus(const std::string& code, const std:
 }
 
 struct Interpretation {
-  std::string codeable;  // a CodeableConcept, or empty when there are no flags
+  std::string codeable;  // a CodeableConcept's JSON, or empty when there are no flags
   bool abnormal = false;
   bool critical = false;
 };
@@ -150,20 +149,21 @@ struct Interpretation {
 // OBX-8 flags (table 0078) as v3 ObservationInterpretation codes.
 std::optional<Interpretation> Flags(const hl7::Message& m, const hl7::Segment& s) {
   Interpretation out;
-  JsonArray codings;
+  JsonWriter codeable(256);
   for (int r = 1; r <= m.Repetitions(s, 8); ++r) {
     const std::string flag = m.Get(s, 8, 1, r);
     static const char* const kKnown[] = {"L", "H", "LL", "HH", "N", "A", "AA", "<", ">", "S", "R", "I", "U", "D", "B", "W", "NEG", "POS"};
     if (flag.empty()) continue;
     if (std::find(std::begin(kKnown), std::end(kKnown), flag) == std::end(kKnown)) return std::nullopt;
-    codings.Add(JsonObject()
-                    .String("system", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation")
-                    .String("code", flag)
-                    .Text());
+    if (codeable.text().empty()) codeable.Object().Key("coding").Array();
+    codeable.Object()
+        .String("system", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation")
+        .String("code", flag)
+        .End();
     if (flag != "N" && flag != "NEG" && flag != "S") out.abnormal = true;
     if (flag == "LL" || flag == "HH" || flag == "AA") out.critical = true;
   }
-  if (!codings.empty()) out.codeable = JsonObject().Json("coding", codings.Text()).Text();
+  if (!codeable.text().empty()) out.codeable = codeable.End().End().Take();
   return out;
 }
 
@@ -186,10 +186,10 @@ std::vector<std::string> Notes(const hl7::Message& m, std::size_t from, std::siz
 }
 
 // Comments as a list of FHIR Annotations.
-std::string Annotations(const std::vector<std::string>& notes) {
-  JsonArray annotations;
-  for (const auto& note : notes) annotations.Add(JsonObject().String("text", note).Text());
-  return annotations.Text();
+void WriteAnnotations(JsonWriter& w, const std::vector<std::string>& notes) {
+  w.Array();
+  for (const auto& note : notes) w.Object().String("text", note).End();
+  w.End();
 }
 
 }  // namespace
@@ -271,12 +271,12 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
                                   "the NHS number in PID-3 is not valid (10 digits with a Modulus 11 check digit)"));
   }
   nhs = *normalized;
-  JsonObject subject;
-  subject.Json("identifier", JsonObject().String("system", fhir::kNhsNumberSystem).String("value", nhs).Text());
+  JsonWriter subject(256);
+  subject.Object().Key("identifier").Object().String("system", fhir::kNhsNumberSystem).String("value", nhs).End();
   if (const std::string family = m.Get(*pid, 5, 1); !family.empty()) {
     subject.String("display", fmt::format("{}{}", family, m.Get(*pid, 5, 2).empty() ? "" : ", " + m.Get(*pid, 5, 2)));
   }
-  const std::string subject_json = subject.Text();
+  const std::string subject_json = subject.End().Take();
   std::string practice;
   if (const hl7::Segment* pd1 = m.Find("PD1")) {
     practice = m.Get(*pd1, 3, 10).empty() ? m.Get(*pd1, 3, 3) : m.Get(*pd1, 3, 10);
@@ -289,15 +289,17 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
   std::vector<storage::ResourceRecord>& out = mapped.resources;
   const hl7::Segment* orc = nullptr;
   std::size_t report_index = 0;  // out[report_index] is the current report, once obr_count > 0
-  JsonObject report_json;        // the current report, without its results
-  JsonArray results;             // references to its observations
+  JsonWriter report_json;         // the current report, without its results
+  JsonWriter results(512);        // references to its observations: an open array
   int obr_count = 0, obx_in_report = 0;
   auto finish_report = [&] {
     if (obr_count == 0) return;
-    if (!results.empty()) report_json.Json("result", results.Text());
-    out[report_index].json = report_json.Text();
-    results = JsonArray();
+    if (obx_in_report > 0) report_json.Json("result", results.End().text());
+    out[report_index].json = report_json.End().Take();
+    results = JsonWriter(512);
+    results.Array();
   };
+  results.Array();
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const hl7::Segment& s = segments[i];
     if (s.name == "ORC") {
@@ -312,8 +314,8 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
         return tl::unexpected(Problem(ErrorCondition::kTableValueNotFound, location + "25",
                                       fmt::format("OBR-25 result status '{}' is not in HL7 table 0123", m.Get(s, 25))));
       }
-      std::string code;
-      const std::string codeable = CodeableConcept(m, s, 4, sender, &code);
+      JsonWriter codeable(256);
+      const std::string code = WriteCodeableConcept(codeable, m, s, 4, sender);
       if (code.empty()) {
         return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, location + "4",
                                       "OBR-4 (the universal service identifier) is empty"));
@@ -327,36 +329,31 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
       if (effective.empty()) effective = message_time;
       const std::string section = m.Get(s, 24);
       const std::string category = section.empty() ? "LAB" : section;
-      report_json = JsonObject();
-      report_json.String("resourceType", "DiagnosticReport").String("id", id).String("status", *status);
-      JsonArray identifiers;
+      report_json = JsonWriter();
+      report_json.Object().String("resourceType", "DiagnosticReport").String("id", id).String("status", *status);
+      if (!placer.empty() || !filler.empty()) report_json.Key("identifier").Array();
       if (!placer.empty()) {
-        identifiers.Add(JsonObject()
-                            .Json("type", JsonObject().String("text", "Placer order number").Text())
-                            .String("system", "urn:dxhub:placer-order")
-                            .String("value", placer)
-                            .Text());
+        report_json.Object()
+            .Key("type").Object().String("text", "Placer order number").End()
+            .String("system", "urn:dxhub:placer-order")
+            .String("value", placer)
+            .End();
       }
       if (!filler.empty()) {
-        identifiers.Add(JsonObject()
-                            .Json("type", JsonObject().String("text", "Filler order number").Text())
-                            .String("system", "urn:dxhub:filler-order:" + sender.substr(0, sender.find('|')))
-                            .String("value", filler)
-                            .Text());
+        report_json.Object()
+            .Key("type").Object().String("text", "Filler order number").End()
+            .String("system", "urn:dxhub:filler-order:" + sender.substr(0, sender.find('|')))
+            .String("value", filler)
+            .End();
       }
-      if (!identifiers.empty()) report_json.Json("identifier", identifiers.Text());
+      if (!placer.empty() || !filler.empty()) report_json.End();
       if (!placer.empty()) {
-        const std::string order_identifier =
-            JsonObject().String("system", "urn:dxhub:placer-order").String("value", placer).Text();
-        report_json.Json("basedOn", JsonArray()
-                                        .Add(JsonObject()
-                                                 .String("type", "ServiceRequest")
-                                                 .Json("identifier", order_identifier)
-                                                 .Text())
-                                        .Text());
+        report_json.Key("basedOn").Array().Object().String("type", "ServiceRequest");
+        report_json.Key("identifier").Object().String("system", "urn:dxhub:placer-order").String("value", placer).End();
+        report_json.End().End();
       }
-      report_json.Json("category", CategoryList("http://terminology.hl7.org/CodeSystem/v2-0074", category));
-      report_json.Json("code", codeable);
+      WriteCategoryList(report_json.Key("category"), "http://terminology.hl7.org/CodeSystem/v2-0074", category);
+      report_json.Json("code", codeable.text());
       report_json.Json("subject", subject_json);
       if (!effective.empty()) report_json.String("effectiveDateTime", effective);
       const std::string issued = FhirDateTime(m.Get(s, 22));
@@ -365,7 +362,7 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
         if (instant.size() > 10) report_json.String("issued", instant);
       }
       if (!performer.empty()) {
-        report_json.Json("performer", JsonArray().Add(JsonObject().String("display", performer).Text()).Text());
+        report_json.Key("performer").Array().Object().String("display", performer).End().End();
       }
       const auto notes = Notes(m, i + 1, segments.size());
       if (!notes.empty()) {
@@ -397,8 +394,8 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
       }
       const storage::ResourceRecord& report = out[report_index];
       const std::string type = m.Get(s, 2);
-      std::string code;
-      const std::string codeable = CodeableConcept(m, s, 3, sender, &code);
+      JsonWriter codeable(256);
+      const std::string code = WriteCodeableConcept(codeable, m, s, 3, sender);
       if (code.empty()) {
         return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, location + "3", "OBX-3 is empty"));
       }
@@ -414,12 +411,10 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
       }
       const std::string set_id = m.Get(s, 1).empty() ? std::to_string(obx_in_report) : m.Get(s, 1);
       const std::string id = report.id + "-" + set_id + (m.Get(s, 4).empty() ? "" : "." + ShortHash(m.Get(s, 4)).substr(0, 6));
-      JsonObject obs;
-      obs.String("resourceType", "Observation").String("id", id).String("status", *status);
-      static const std::string kLaboratory =
-          CategoryList("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory");
-      obs.Json("category", kLaboratory);
-      obs.Json("code", codeable);
+      JsonWriter obs;
+      obs.Object().String("resourceType", "Observation").String("id", id).String("status", *status);
+      WriteCategoryList(obs.Key("category"), "http://terminology.hl7.org/CodeSystem/observation-category", "laboratory");
+      obs.Json("code", codeable.text());
       obs.Json("subject", subject_json);
       std::string effective = FhirDateTime(m.Get(s, 14));
       if (effective.empty()) effective = report.effective;
@@ -432,13 +427,13 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
           return tl::unexpected(Problem(ErrorCondition::kDataTypeError, location + "5",
                                         fmt::format("OBX-5 is not a number although OBX-2 says NM")));
         }
-        if (value) obs.Json("valueQuantity", Quantity(*value, unit));
+        if (value) WriteQuantity(obs.Key("valueQuantity"), *value, unit);
       } else if (type == "ST" || type == "TX" || type == "FT") {
         std::string text;
         for (int r = 1; r <= m.Repetitions(s, 5); ++r) text += (r > 1 ? "\n" : "") + m.Get(s, 5, 1, r);
         if (!text.empty()) obs.String("valueString", text);
       } else if (type == "CE" || type == "CWE") {
-        obs.Json("valueCodeableConcept", CodeableConcept(m, s, 5, sender));
+        WriteCodeableConcept(obs.Key("valueCodeableConcept"), m, s, 5, sender);
       } else if (type == "SN") {
         // comparator ^ number ^ separator ^ number
         const std::string comparator = m.Get(s, 5, 1), separator = m.Get(s, 5, 3);
@@ -449,17 +444,17 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
         }
         if (first && separator.empty()) {
           const bool known = comparator == "<" || comparator == "<=" || comparator == ">" || comparator == ">=";
-          obs.Json("valueQuantity", Quantity(*first, unit, known ? comparator : ""));
+          WriteQuantity(obs.Key("valueQuantity"), *first, unit, known ? comparator : "");
         } else if (first && second && (separator == "-" || separator == "^")) {
-          obs.Json("valueRange", JsonObject()
-                                     .Json("low", Quantity(*first, unit))
-                                     .Json("high", Quantity(*second, unit))
-                                     .Text());
+          obs.Key("valueRange").Object();
+          WriteQuantity(obs.Key("low"), *first, unit);
+          WriteQuantity(obs.Key("high"), *second, unit);
+          obs.End();
         } else if (first && second && (separator == ":" || separator == "/")) {
-          obs.Json("valueRatio", JsonObject()
-                                     .Json("numerator", JsonObject().Number("value", *first).Text())
-                                     .Json("denominator", JsonObject().Number("value", *second).Text())
-                                     .Text());
+          obs.Key("valueRatio").Object();
+          obs.Key("numerator").Object().Number("value", *first).End();
+          obs.Key("denominator").Object().Number("value", *second).End();
+          obs.End();
         } else if (first) {
           return tl::unexpected(Problem(ErrorCondition::kDataTypeError, location + "5",
                                         fmt::format("OBX-5 separator '{}' is not -, : or /", separator)));
@@ -472,10 +467,11 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
                                                   type)));
       }
       if (const std::string range = m.Get(s, 7); !range.empty()) {
-        obs.Json("referenceRange", JsonArray().Add(ReferenceRange(range, unit)).Text());
+        WriteReferenceRange(obs.Key("referenceRange").Array(), range, unit);
+        obs.End();
       }
-      if (!flags->codeable.empty()) obs.Json("interpretation", JsonArray().Add(flags->codeable).Text());
-      if (const auto notes = Notes(m, i + 1, segments.size()); !notes.empty()) obs.Json("note", Annotations(notes));
+      if (!flags->codeable.empty()) obs.Key("interpretation").Array().Json(flags->codeable).End();
+      if (const auto notes = Notes(m, i + 1, segments.size()); !notes.empty()) WriteAnnotations(obs.Key("note"), notes);
       storage::ResourceRecord record;
       record.type = "Observation";
       record.id = id;
@@ -487,8 +483,8 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
       record.report_id = report.id;
       record.abnormal = flags->abnormal;
       record.urgent = flags->critical;
-      record.json = obs.Text();
-      results.Add(JsonObject().String("reference", "Observation/" + id).Text());
+      record.json = obs.End().Take();
+      results.Object().String("reference", "Observation/" + id).End();
       out[report_index].abnormal = out[report_index].abnormal || flags->abnormal;
       out[report_index].urgent = out[report_index].urgent || flags->critical;
       out.push_back(std::move(record));  // may move the report: `report` is not used after this

@@ -35,20 +35,24 @@ TEST(JsonText, NumbersAreShortestAndExact) {
   EXPECT_EQ(json::parse(JsonNumber(1e-7)).get<double>(), 1e-7);
 }
 
-TEST(JsonText, ObjectsAndArraysNest) {
-  JsonArray codings;
-  codings.Add(JsonObject().String("system", "http://loinc.org").String("code", "718-7").Text());
-  JsonObject resource;
-  resource.String("resourceType", "Observation")
-      .Json("code", JsonObject().Json("coding", codings.Text()).Text())
-      .Number("value", 7.2)
-      .Json("note", JsonArray().Text());
-  EXPECT_EQ(resource.Text(),
-            R"({"resourceType":"Observation","code":{"coding":[{"system":"http://loinc.org","code":"718-7"}]},)"
-            R"("value":7.2,"note":[]})");
-  EXPECT_TRUE(JsonObject().empty());
-  EXPECT_EQ(JsonObject().Text(), "{}");
-  EXPECT_FALSE(resource.empty());
+TEST(JsonText, ObjectsAndArraysNestWithTheirCommas) {
+  JsonWriter w;
+  w.Object().String("resourceType", "Observation");
+  w.Key("code").Object().Key("coding").Array();
+  w.Object().String("system", "http://loinc.org").String("code", "718-7").End();
+  w.Object().String("system", "http://snomed.info/sct").String("code", "1").End();
+  w.End().End();
+  w.Number("value", 7.2).Key("note").Array().End();
+  w.Key("range").Array().Json(R"({"text":"1-2"})").Json("3").End();
+  w.End();
+  EXPECT_EQ(w.text(),
+            R"({"resourceType":"Observation","code":{"coding":[{"system":"http://loinc.org","code":"718-7"},)"
+            R"({"system":"http://snomed.info/sct","code":"1"}]},"value":7.2,"note":[],"range":[{"text":"1-2"},3]})");
+  EXPECT_NO_THROW((void)json::parse(w.text()));
+  JsonWriter empty;
+  EXPECT_EQ(empty.Object().End().Take(), "{}");
+  JsonWriter list;
+  EXPECT_EQ(list.Array().String("a").Number(-0.5).Object().End().End().Take(), R"(["a",-0.5,{}])");
 }
 
 }  // namespace
