@@ -50,6 +50,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Process();
   void HandOver();
   void Answer(std::string ack, bool close_after);
+  void Answered(bool close_after);
   void ArmIdleTimer();
 
   MllpServer::Impl& server_;
@@ -87,6 +88,8 @@ Session::Session(MllpServer::Impl& server, tcp::socket socket, std::string peer)
     : server_(server), socket_(std::move(socket)), idle_timer_(socket_.get_executor()), peer_(std::move(peer)) {}
 
 void Session::Start() {
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);  // Answer writes without waiting
   ArmIdleTimer();
   Read();
 }
@@ -183,24 +186,35 @@ void Session::HandOver() {
   }
 }
 
+// An answer nearly always fits the socket's send buffer: it is written at once,
+// and only the rest, if any, by an asynchronous write, whose completion would
+// otherwise pass through the scheduler (a lock, and often a wake-up of the
+// other thread) for every message.
 void Session::Answer(std::string ack, bool close_after) {
   if (closed_) return;
   out_ = Frame(ack);
-  asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this(), close_after](
-                                                     boost::system::error_code error, std::size_t) {
-    if (error) {
-      self->Close();
-      return;
-    }
-    ++self->handled_;
-    if (close_after) {
-      self->server_.log->warn("event=frame-refused reason=\"over {} bytes\" peer={}",
-                              self->server_.options.max_message_bytes, self->peer_);
-      self->Close();
-      return;
-    }
-    self->Process();  // frames already read, or read on
-  });
+  boost::system::error_code error;
+  const std::size_t written = socket_.write_some(asio::buffer(out_), error);
+  if (error && error != asio::error::would_block) {
+    Close();
+    return;
+  }
+  if (written == out_.size()) return Answered(close_after);
+  asio::async_write(socket_, asio::buffer(out_) + written,
+                    [self = shared_from_this(), close_after](boost::system::error_code error, std::size_t) {
+                      if (error) return self->Close();
+                      self->Answered(close_after);
+                    });
+}
+
+void Session::Answered(bool close_after) {
+  ++handled_;
+  if (close_after) {
+    server_.log->warn("event=frame-refused reason=\"over {} bytes\" peer={}", server_.options.max_message_bytes, peer_);
+    Close();
+    return;
+  }
+  Process();  // frames already read, or read on
 }
 
 void Session::Close() {

@@ -2,9 +2,12 @@
 
 #include <utility>  // Boost 1.74's asio needs std::exchange declared first
 
+#include <poll.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -16,7 +19,8 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 // Answers "ACK:<message>" at once, except a message "MSH|held": its reply is
-// kept until the test sends it (as a handler that stores first does). Counts calls.
+// kept until the test sends it (as a handler that stores first does); and
+// "MSH|big" gets an answer of kBigAnswer bytes. Counts calls.
 class EchoHandler : public MessageHandler {
  public:
   void Handle(std::string_view message, const std::string&, Reply reply) override {
@@ -26,8 +30,9 @@ class EchoHandler : public MessageHandler {
       held = std::move(reply);
       return;
     }
-    reply("ACK:" + std::string(message));
+    reply(message == "MSH|big" ? std::string(kBigAnswer, 'y') : "ACK:" + std::string(message));
   }
+  static constexpr std::size_t kBigAnswer = 32u << 20;  // more than the socket buffers hold
   void Oversized(std::string_view, std::size_t limit, const std::string&, Reply reply) override {
     ++oversized;
     reply("TOO BIG " + std::to_string(limit));
@@ -149,6 +154,33 @@ TEST_F(Mllp, StopWaitsForAReplyStillOwed) {
   server_->Stop();  // a reply after Stop returned would reach a listener that is gone
   EXPECT_TRUE(handler_.released.load());
   release.join();
+}
+
+// An answer the socket cannot take at once is written in parts, whole and in
+// order, and the connection goes on.
+TEST_F(Mllp, AnAnswerLargerThanTheSocketBuffersArrivesWhole) {
+  auto socket = Connect();
+  asio::write(socket, asio::buffer(Frame("MSH|big") + Frame("MSH|next")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server's send buffer fills
+  std::string data;
+  // Reads until `data` has `size` bytes; false if nothing comes for 10 s.
+  auto read_until = [&](std::size_t size) {
+    std::vector<char> chunk(1 << 16);
+    while (data.size() < size) {
+      pollfd wait{socket.native_handle(), POLLIN, 0};
+      if (::poll(&wait, 1, 10000) != 1) return false;
+      data.append(chunk.data(), socket.read_some(asio::buffer(chunk)));
+    }
+    return true;
+  };
+  const std::size_t big_frame = EchoHandler::kBigAnswer + 3;
+  ASSERT_TRUE(read_until(big_frame)) << "only " << data.size() << " bytes of " << big_frame;
+  EXPECT_EQ(data.substr(0, 2), "\x0by");
+  EXPECT_EQ(data.find_first_not_of('y', 1), EchoHandler::kBigAnswer + 1);
+  EXPECT_EQ(data.substr(EchoHandler::kBigAnswer + 1, 2), "\x1c\r");
+  data.erase(0, big_frame);
+  ASSERT_TRUE(read_until(Frame("ACK:MSH|next").size()));
+  EXPECT_EQ(data, Frame("ACK:MSH|next"));
 }
 
 TEST_F(Mllp, AFrameOfExactlyTheLimitIsAccepted) {
