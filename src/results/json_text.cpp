@@ -77,15 +77,6 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
 }  // namespace
 
-std::string JsonString(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  AppendJsonString(out, text);
-  return out;
-}
-
-std::string JsonNumber(double value) { return fmt::format("{}", value); }
-
 void JsonWriter::Separate() {
   if (text_.empty()) return;
   const char last = text_.back();

@@ -11,11 +11,6 @@
 
 namespace dx::results {
 
-// `text` as a JSON string, quotes included.
-std::string JsonString(std::string_view text);
-// A finite number in its shortest form that reads back as the same double ("95", "7.2").
-std::string JsonNumber(double value);
-
 // Writes one JSON value. The writer puts the commas; a member is a Key followed
 // by its value. Keys are member names from the code (plain ASCII, nothing to
 // escape) and are written as they are.
@@ -30,8 +25,8 @@ class JsonWriter {
   JsonWriter& Object();  // a value that is an object: its members follow, then End
   JsonWriter& Array();   // a value that is an array: its values follow, then End
   JsonWriter& End();     // closes the innermost object or array
-  JsonWriter& String(std::string_view value);
-  JsonWriter& Number(double value);
+  JsonWriter& String(std::string_view value);  // quotes included
+  JsonWriter& Number(double value);  // finite; the shortest form that reads back as the same double ("95", "7.2")
   JsonWriter& Json(std::string_view json);  // a value already written as JSON text
 
   // Key(key).String(value), and so on: one member.

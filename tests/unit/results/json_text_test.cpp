@@ -8,6 +8,10 @@ namespace {
 
 using nlohmann::json;
 
+// One string or number, as the writer writes a value.
+std::string JsonString(std::string_view text) { return JsonWriter().String(text).Take(); }
+std::string JsonNumber(double value) { return JsonWriter().Number(value).Take(); }
+
 TEST(JsonText, StringsAreEscapedAndReadBackUnchanged) {
   const std::string text = "quote \" backslash \\ line\nbreak\ttab \x01 control, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\xa9\xb8";
   const std::string written = JsonString(text);
