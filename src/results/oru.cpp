@@ -289,17 +289,15 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
   std::vector<storage::ResourceRecord>& out = mapped.resources;
   const hl7::Segment* orc = nullptr;
   std::size_t report_index = 0;  // out[report_index] is the current report, once obr_count > 0
-  JsonWriter report_json;         // the current report, without its results
-  JsonWriter results(512);        // references to its observations: an open array
+  // The current report: every member is written at its OBR, then "result" (the
+  // references to its observations) last, opened by its first OBX.
+  JsonWriter report_json;
   int obr_count = 0, obx_in_report = 0;
   auto finish_report = [&] {
     if (obr_count == 0) return;
-    if (obx_in_report > 0) report_json.Json("result", results.End().text());
+    if (obx_in_report > 0) report_json.End();
     out[report_index].json = report_json.End().Take();
-    results = JsonWriter(512);
-    results.Array();
   };
-  results.Array();
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const hl7::Segment& s = segments[i];
     if (s.name == "ORC") {
@@ -331,7 +329,8 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
       const std::string category = section.empty() ? "LAB" : section;
       report_json = JsonWriter();
       report_json.Object().String("resourceType", "DiagnosticReport").String("id", id).String("status", *status);
-      if (!placer.empty() || !filler.empty()) report_json.Key("identifier").Array();
+      const bool identified = !placer.empty() || !filler.empty();
+      if (identified) report_json.Key("identifier").Array();
       if (!placer.empty()) {
         report_json.Object()
             .Key("type").Object().String("text", "Placer order number").End()
@@ -346,7 +345,7 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
             .String("value", filler)
             .End();
       }
-      if (!placer.empty() || !filler.empty()) report_json.End();
+      if (identified) report_json.End();
       if (!placer.empty()) {
         report_json.Key("basedOn").Array().Object().String("type", "ServiceRequest");
         report_json.Key("identifier").Object().String("system", "urn:dxhub:placer-order").String("value", placer).End();
@@ -484,7 +483,8 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
       record.abnormal = flags->abnormal;
       record.urgent = flags->critical;
       record.json = obs.End().Take();
-      results.Object().String("reference", "Observation/" + id).End();
+      if (obx_in_report == 1) report_json.Key("result").Array();  // every earlier OBX was mapped, or we returned
+      report_json.Object().String("reference", "Observation/" + id).End();
       out[report_index].abnormal = out[report_index].abnormal || flags->abnormal;
       out[report_index].urgent = out[report_index].urgent || flags->critical;
       out.push_back(std::move(record));  // may move the report: `report` is not used after this
