@@ -5,7 +5,10 @@
 #     without --durable (fsync before each AA). 32 x 1,500 messages are more than
 #     the journal lets wait for the store, so the rate is what the store sustains;
 #     then the time until a FHIR search sees the last of them (it waits for
-#     everything acknowledged to be applied);
+#     everything acknowledged to be applied). Each 32-sender run also prints
+#     the CPU time the machine lost to its hypervisor meanwhile ("steal" in
+#     /proc/stat) and the time it was idle: on a shared VM, steal decides most of
+#     the spread between runs;
 #  2. FHIR search latency with OBSERVATIONS observations stored (seeded through the
 #     ResultStore, one full blood count of ten per report, 20,000 patients), over
 #     one keep-alive connection, median and p99.
@@ -20,6 +23,16 @@ server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
+# The machine's CPU time so far, in clock ticks: idle (with iowait) and steal.
+cpu_ticks() { awk '/^cpu / { print $5 + $6, $9 }' /proc/stat; }
+# Prints the idle and stolen CPU seconds between two cpu_ticks readings.
+machine_note() {
+  awk -v hz="$(getconf CLK_TCK)" -v before="$1" -v after="$2" 'BEGIN {
+    split(before, b, " "); split(after, a, " ")
+    printf "  meanwhile the CPUs were idle %.1f s and lost %.1f s to the hypervisor (steal)\n",
+           (a[1] - b[1]) / hz, (a[2] - b[2]) / hz }'
+}
+
 for durable in false true; do
   rm -rf "$work/mllp" "$work/ready"
   "$build/apps/dxhub/dxhub" serve --data-dir "$work/mllp" --dicom-port 0 --http-port 0 --hl7-port 0 \
@@ -29,7 +42,9 @@ for durable in false true; do
   hl7="$(grep -o 'hl7=[^ ]*' "$work/ready" | cut -d= -f2)"
   echo "== MLLP, durable=$durable"
   "$build/bench/dxhub_mllp_bench" "$hl7" 1 1000
+  before="$(cpu_ticks)"
   "$build/bench/dxhub_mllp_bench" "$hl7" 32 1500
+  machine_note "$before" "$(cpu_ticks)"
   http="$(grep -o 'http=[^ ]*' "$work/ready" | cut -d= -f2)"
   curl -s -o "$work/total.json" -w "all of them searchable %{time_total} s after the last AA: " \
     "http://$http/fhir/DiagnosticReport?_count=0"
