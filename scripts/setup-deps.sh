@@ -9,6 +9,7 @@ packages=(
   # libraries
   libdcmtk-dev dcmtk libboost-dev libboost-system-dev nlohmann-json3-dev libexpected-dev
   libcli11-dev libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev libjemalloc-dev sqlite3
+  liblz4-dev
   libtomlplusplus-dev libopenjp2-7-dev libturbojpeg0-dev libpq-dev postgresql
   # unit tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev curl

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <sqlite3.h>
 
@@ -39,6 +40,10 @@ class Statement {
     sqlite3_bind_text(statement_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  Statement& BindBlob(int index, std::string_view value) {
+    sqlite3_bind_blob(statement_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   Statement& Bind(int index, std::int64_t value) {
     sqlite3_bind_int64(statement_, index, value);
     return *this;
@@ -52,6 +57,14 @@ class Statement {
     return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
                 : std::string();
   }
+  // The bytes of a BLOB (or of any value, as SQLite converts it).
+  std::string_view Blob(int column) const {
+    const void* data = sqlite3_column_blob(statement_, column);
+    return data ? std::string_view(static_cast<const char*>(data),
+                                   static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+                : std::string_view();
+  }
+  bool IsBlob(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_BLOB; }
   std::int64_t Int(int column) const { return sqlite3_column_int64(statement_, column); }
 
  private:

@@ -12,10 +12,12 @@
 #include "storage/api/result_search_sql.hpp"
 #include "storage/sqlite/connection.hpp"
 #include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/packed_json.hpp"
 
 namespace dx::storage {
 
 using sqlite::Connection;
+using sqlite::JsonPacker;
 
 namespace {
 
@@ -27,8 +29,16 @@ constexpr char kResourceColumnsOfR[] =
     "r.type, r.id, r.nhs_number, r.status, r.category,"
     " r.code, r.effective, r.report_id, r.practice, r.abnormal, r.urgent, r.json, r.version, r.last_updated";
 
+// The resource JSON in `column`: packed (a BLOB), or plain JSON as stored before
+// packing (TEXT).
+Result<std::string> JsonFromRow(const sqlite::Statement& row, int column) {
+  if (row.IsBlob(column)) return sqlite::UnpackJson(row.Blob(column));
+  return row.Text(column);
+}
+
 // Reads kResourceColumns starting at column `first`.
-StoredResource ResourceFromRow(const sqlite::Statement& row, int first = 0) {
+Result<StoredResource> ResourceFromRow(const sqlite::Statement& row, int first = 0) {
+  DX_TRY(json, JsonFromRow(row, first + 11));
   StoredResource stored;
   auto& r = stored.record;
   r.type = row.Text(first);
@@ -42,7 +52,7 @@ StoredResource ResourceFromRow(const sqlite::Statement& row, int first = 0) {
   r.practice = row.Text(first + 8);
   r.abnormal = row.Int(first + 9) != 0;
   r.urgent = row.Int(first + 10) != 0;
-  r.json = row.Text(first + 11);
+  r.json = std::move(*json);
   stored.version = static_cast<int>(row.Int(first + 12));
   stored.last_updated = row.Text(first + 13);
   return stored;
@@ -55,7 +65,8 @@ StoredResource ResourceFromRow(const sqlite::Statement& row, int first = 0) {
 // the write transaction).
 // Binds, from parameter `first`, the resource columns in the order both the insert
 // and the update name them: nhs_number … actions_before (14 values).
-void BindResourceValues(sqlite::Statement& s, int first, const ResourceRecord& r, const std::string& now,
+void BindResourceValues(sqlite::Statement& s, int first, const ResourceRecord& r, const std::string& packed_json,
+                        const std::string& now,
                         std::int64_t message_pk, const std::string& code_value, std::int64_t actions_before) {
   s.Bind(first, r.nhs_number)
       .Bind(first + 1, r.status)
@@ -68,15 +79,16 @@ void BindResourceValues(sqlite::Statement& s, int first, const ResourceRecord& r
       .Bind(first + 8, std::int64_t{r.urgent})
       .Bind(first + 9, now)
       .Bind(first + 10, message_pk)
-      .Bind(first + 11, r.json)
+      .BindBlob(first + 11, packed_json)
       .Bind(first + 12, code_value)
       .Bind(first + 13, actions_before);
 }
 
-Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& resources, std::int64_t message_pk,
-                            const std::string& now, std::int64_t actions_before) {
+Result<void> StoreResources(Connection& c, JsonPacker& packer, const std::vector<ResourceRecord>& resources,
+                            std::int64_t message_pk, const std::string& now, std::int64_t actions_before) {
   for (const auto& r : resources) {
     const std::string code_value = r.code.substr(r.code.rfind('|') + 1);
+    DX_TRY(packed_json, packer.Pack(r.json));
     std::int64_t version = 1;
     {
       DX_TRY(insert, c.Prepare("INSERT INTO fhir_resources (type, id, version, nhs_number, status, category, code,"
@@ -84,7 +96,7 @@ Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& re
                                " code_value, actions_before) VALUES (?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                                " ON CONFLICT (type, id) DO NOTHING"));
       insert->Bind(1, r.type).Bind(2, r.id);
-      BindResourceValues(*insert, 3, r, now, message_pk, code_value, actions_before);
+      BindResourceValues(*insert, 3, r, *packed_json, now, message_pk, code_value, actions_before);
       DX_TRY(inserted, insert->Run());
     }
     if (sqlite3_changes(c.handle()) == 0) {  // a known id: this is its next version
@@ -97,7 +109,7 @@ Result<void> StoreResources(Connection& c, const std::vector<ResourceRecord>& re
                                " category = ?, code = ?, effective = ?, report_id = ?, practice = ?, abnormal = ?,"
                                " urgent = ?, last_updated = ?, message_pk = ?, json = ?, code_value = ?,"
                                " actions_before = ? WHERE type = ? AND id = ? RETURNING version"));
-      BindResourceValues(*update, 1, r, now, message_pk, code_value, actions_before);
+      BindResourceValues(*update, 1, r, *packed_json, now, message_pk, code_value, actions_before);
       update->Bind(15, r.type).Bind(16, r.id);
       DX_TRY(returned, update->Step());
       if (!*returned) return Fail(ErrorCode::kStorage, "update returned no version");
@@ -268,7 +280,11 @@ Result<std::unique_ptr<SqliteResultStore>> SqliteResultStore::Open(const std::st
 
 SqliteResultStore::SqliteResultStore(std::unique_ptr<Connection> connection, std::unique_ptr<Connection> reader,
                                      std::unique_ptr<Checkpointer> checkpointer, std::unique_ptr<WalSync> wal_sync)
-    : connection_(std::move(connection)), reader_(std::move(reader)), checkpointer_(std::move(checkpointer)), wal_sync_(std::move(wal_sync)) {}
+    : connection_(std::move(connection)),
+      packer_(std::make_unique<JsonPacker>()),
+      reader_(std::move(reader)),
+      checkpointer_(std::move(checkpointer)),
+      wal_sync_(std::move(wal_sync)) {}
 SqliteResultStore::~SqliteResultStore() { sqlite3_wal_hook(connection_->handle(), nullptr, nullptr); }
 
 Result<void> SqliteResultStore::Sync() { return wal_sync_ ? wal_sync_->Sync() : Result<void>{}; }
@@ -323,7 +339,7 @@ Result<std::vector<StoreOutcome>> SqliteResultStore::CommitMessages(const std::v
         continue;
       }
       const std::int64_t message_pk = sqlite3_last_insert_rowid(c.handle());
-      if (auto stored = StoreResources(c, resources, message_pk, now, actions_before); !stored) {
+      if (auto stored = StoreResources(c, *packer_, resources, message_pk, now, actions_before); !stored) {
         return tl::unexpected(stored.error());
       }
       outcomes.push_back({true, ""});
@@ -342,7 +358,8 @@ Result<std::optional<StoredResource>> SqliteResultStore::Read(const std::string&
   select->Bind(1, type).Bind(2, id);
   DX_TRY(row, select->Step());
   if (!*row) return std::optional<StoredResource>();
-  StoredResource stored = ResourceFromRow(*select);
+  DX_TRY(current, ResourceFromRow(*select));
+  StoredResource stored = std::move(*current);
   if (version == 0 || version == stored.version) return std::optional<StoredResource>(std::move(stored));
   DX_TRY(old, reader_->Prepare("SELECT status, last_updated, json FROM fhir_history"
                                    " WHERE type = ? AND id = ? AND version = ?"));
@@ -352,7 +369,8 @@ Result<std::optional<StoredResource>> SqliteResultStore::Read(const std::string&
   stored.version = version;
   stored.record.status = old->Text(0);
   stored.last_updated = old->Text(1);
-  stored.record.json = old->Text(2);
+  DX_TRY(json, JsonFromRow(*old, 2));
+  stored.record.json = std::move(*json);
   return std::optional<StoredResource>(std::move(stored));
 }
 
@@ -372,7 +390,8 @@ Result<std::vector<StoredResource>> SqliteResultStore::History(const std::string
     version.version = static_cast<int>(select->Int(0));
     version.record.status = select->Text(1);
     version.last_updated = select->Text(2);
-    version.record.json = select->Text(3);
+    DX_TRY(json, JsonFromRow(*select, 3));
+    version.record.json = std::move(*json);
     versions.push_back(std::move(version));
   }
   return versions;
@@ -400,7 +419,8 @@ Result<SearchPage> SqliteResultStore::Search(const ResourceSearch& search) {
   while (true) {
     DX_TRY(more, select->Step());
     if (!*more) break;
-    page.resources.push_back(ResourceFromRow(*select));
+    DX_TRY(resource, ResourceFromRow(*select));
+    page.resources.push_back(std::move(*resource));
   }
   return page;
 }
@@ -423,7 +443,8 @@ Result<std::vector<InboxEntry>> SqliteResultStore::Inbox(const std::string& prac
     DX_TRY(more, select->Step());
     if (!*more) break;
     InboxEntry entry;
-    entry.report = ResourceFromRow(*select);
+    DX_TRY(report, ResourceFromRow(*select));
+    entry.report = std::move(*report);
     entry.state = select->Text(14);
     entry.actor = select->Text(15);
     entry.acted_at = select->Text(16);

@@ -3,7 +3,8 @@
 // through another (WAL: a read sees the last commit and never waits for a write).
 // A commit only appends to the WAL: checkpoints run on a thread of their own, and
 // when durable the WAL is fsynced by Sync, outside the lock, so that one batch's
-// fsync overlaps the next batch's transaction. Thread-safe.
+// fsync overlaps the next batch's transaction. Resource JSON is stored packed
+// (packed_json.hpp). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,8 @@ namespace dx::storage {
 
 namespace sqlite {
 class Connection;
-}
+class JsonPacker;
+}  // namespace sqlite
 
 class SqliteResultStore : public ResultStore {
  public:
@@ -49,6 +51,7 @@ class SqliteResultStore : public ResultStore {
 
   std::mutex mutex_;  // the writer's
   std::unique_ptr<sqlite::Connection> connection_;
+  std::unique_ptr<sqlite::JsonPacker> packer_;  // resource JSON in, compressed (packed_json.hpp)
   std::mutex read_mutex_;
   std::unique_ptr<sqlite::Connection> reader_;
   std::unique_ptr<Checkpointer> checkpointer_;  // after connection_: stops before it closes

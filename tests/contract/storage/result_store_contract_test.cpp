@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <ostream>
+#include <random>
 #include <set>
 #include <atomic>
 #include <thread>
@@ -455,6 +456,70 @@ TEST(SqliteResultStoreTest, SqliteKeepsNoProcessWideMemoryCount) {
   EXPECT_EQ(sqlite3_memory_used(), 0);
 }
 
+// Resource JSON is stored packed (storage/sqlite/packed_json.hpp), in a fraction of
+// its bytes, history included; JSON stored as plain text, as before packing, still
+// reads as it is.
+TEST(SqliteResultStoreTest, ResourcesAreStoredPackedAndPlainOnesStillRead) {
+  const std::string folder = EmptyFolder("result-packed");
+  auto store = SqliteResultStore::Open(folder + "/index.sqlite", false);
+  ASSERT_TRUE(store) << store.error().message;
+  auto report = Report("rk1", "9434765919", "2026-11-20");
+  report.json = R"({"resourceType":"DiagnosticReport","id":"rk1","status":"final","category":[{"coding":[{"system":)"
+                R"("http://terminology.hl7.org/CodeSystem/v2-0074","code":"HM"}]}],"subject":{"identifier":{"system":)"
+                R"("https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}}})";
+  ASSERT_TRUE((*store)->StoreMessage(Message("k1"), "ACK", {report}));
+  auto corrected = report;
+  corrected.status = "corrected";
+  ASSERT_TRUE((*store)->StoreMessage(Message("k2"), "ACK", {corrected}));
+  auto plain = Obs("rk1-1", "rk1", "9434765919", "http://loinc.org|718-7", "2026-11-20");
+  ASSERT_TRUE((*store)->StoreMessage(Message("k3"), "ACK", {plain}));
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(std::string(folder + "/index.sqlite").c_str(), &db), SQLITE_OK);
+  auto query = [&](const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), SQLITE_OK) << sql;
+    std::string value = sqlite3_step(statement) == SQLITE_ROW
+                            ? reinterpret_cast<const char*>(sqlite3_column_text(statement, 0))
+                            : "";
+    sqlite3_finalize(statement);
+    return value;
+  };
+  EXPECT_EQ(query("SELECT typeof(json) FROM fhir_resources WHERE id = 'rk1'"), "blob");
+  EXPECT_EQ(query("SELECT typeof(json) FROM fhir_history WHERE id = 'rk1'"), "blob");
+  EXPECT_LT(std::stoul(query("SELECT length(json) FROM fhir_resources WHERE id = 'rk1'")) * 2, report.json.size());
+  // As a store from before packing would have left it.
+  ASSERT_EQ(sqlite3_exec(db, ("UPDATE fhir_resources SET json = '" + plain.json + "' WHERE id = 'rk1-1'").c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(query("SELECT typeof(json) FROM fhir_resources WHERE id = 'rk1-1'"), "text");
+  sqlite3_close(db);
+
+  auto current = (*store)->Read("DiagnosticReport", "rk1", 0);
+  ASSERT_TRUE(current && *current) << (current ? "not found" : current.error().message);
+  EXPECT_EQ((*current)->record.json, corrected.json);
+  auto first = (*store)->Read("DiagnosticReport", "rk1", 1);
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->record.json, report.json);
+  auto history = (*store)->History("DiagnosticReport", "rk1");
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[1].record.json, report.json);
+  auto old = (*store)->Read("Observation", "rk1-1", 0);
+  ASSERT_TRUE(old && *old);
+  EXPECT_EQ((*old)->record.json, plain.json);
+  ResourceSearch search;
+  search.type = "DiagnosticReport";
+  search.nhs_number = "9434765919";
+  search.count = 10;
+  auto page = (*store)->Search(search);
+  ASSERT_TRUE(page && page->resources.size() == 1);
+  EXPECT_EQ(page->resources[0].record.json, corrected.json);
+  auto inbox = (*store)->Inbox("Y01234", true, 10);
+  ASSERT_TRUE(inbox && inbox->size() == 1);
+  EXPECT_EQ((*inbox)[0].report.record.json, corrected.json);
+}
+
 // Durable: CommitMessages makes the batch readable; Sync then puts it on disk.
 TEST(SqliteResultStoreTest, ADurableStoreCommitsThenSyncs) {
   const std::string folder = EmptyFolder("result-durable");
@@ -481,7 +546,10 @@ TEST(SqliteResultStoreTest, TheWalStaysBoundedUnderContinuousWrites) {
   const std::string folder = EmptyFolder("result-wal");
   auto store = SqliteResultStore::Open(folder + "/index.sqlite", false, 32 << 20);
   ASSERT_TRUE(store) << store.error().message;
-  const std::string padding(64 * 1024, 'x');
+  // Random hexadecimal, so that packing the JSON cannot shrink it much.
+  std::mt19937 random(11);
+  std::string padding(64 * 1024, '0');
+  for (auto& c : padding) c = "0123456789abcdef"[random() % 16];
   std::uintmax_t written = 0;
   for (int batch = 0; batch < 80; ++batch) {
     std::vector<IncomingMessage> messages;
