@@ -58,16 +58,11 @@ Result<StoredResource> ResourceFromRow(const sqlite::Statement& row, int first =
   return stored;
 }
 
-// Writes each resource as its next version (with its history row and, for an urgent
-// report, a notification), inside the caller's transaction. Most resources are new:
-// they cost one INSERT; only a known id pays for copying its current version to the
-// history and updating it. `actions_before` is the last inbox action (constant within
-// the write transaction).
 // Binds, from parameter `first`, the resource columns in the order both the insert
 // and the update name them: nhs_number … actions_before (14 values).
 void BindResourceValues(sqlite::Statement& s, int first, const ResourceRecord& r, const std::string& packed_json,
-                        const std::string& now,
-                        std::int64_t message_pk, const std::string& code_value, std::int64_t actions_before) {
+                        const std::string& now, std::int64_t message_pk, const std::string& code_value,
+                        std::int64_t actions_before) {
   s.Bind(first, r.nhs_number)
       .Bind(first + 1, r.status)
       .Bind(first + 2, r.category)
@@ -84,6 +79,11 @@ void BindResourceValues(sqlite::Statement& s, int first, const ResourceRecord& r
       .Bind(first + 13, actions_before);
 }
 
+// Writes each resource as its next version (with its history row and, for an urgent
+// report, a notification), inside the caller's transaction. Most resources are new:
+// they cost one INSERT; only a known id pays for copying its current version to the
+// history and updating it. `actions_before` is the last inbox action (constant within
+// the write transaction). The JSON is stored packed by `packer`.
 Result<void> StoreResources(Connection& c, JsonPacker& packer, const std::vector<ResourceRecord>& resources,
                             std::int64_t message_pk, const std::string& now, std::int64_t actions_before) {
   for (const auto& r : resources) {

@@ -51,7 +51,7 @@ class SqliteResultStore : public ResultStore {
 
   std::mutex mutex_;  // the writer's
   std::unique_ptr<sqlite::Connection> connection_;
-  std::unique_ptr<sqlite::JsonPacker> packer_;  // resource JSON in, compressed (packed_json.hpp)
+  std::unique_ptr<sqlite::JsonPacker> packer_;  // under mutex_, as connection_ is
   std::mutex read_mutex_;
   std::unique_ptr<sqlite::Connection> reader_;
   std::unique_ptr<Checkpointer> checkpointer_;  // after connection_: stops before it closes
