@@ -96,11 +96,42 @@ void FileAuditTrail::Record(const Event& event) { RecordAll({event}); }
 
 void FileAuditTrail::RecordAll(const std::vector<Event>& events) {
   if (events.empty()) return;
-  const std::uint64_t end = Append(events);
+  std::uint64_t end = 0;
+  Append(events, end);
   if (durable_) SyncThrough(end);
 }
 
-std::uint64_t FileAuditTrail::Append(const std::vector<Event>& events) {
+Written FileAuditTrail::Write(const std::vector<Event>& events) {
+  std::uint64_t end = 0;
+  return events.empty() ? Written{} : Append(events, end);
+}
+
+void FileAuditTrail::Sync() {
+  if (!durable_) return;
+  std::uint64_t end = 0;
+  {
+    std::lock_guard guard(mutex_);
+    end = known_size_;
+  }
+  SyncThrough(end);
+}
+
+// Reads the lines from the Write's offset: one is kept if it carries the hash the
+// Write gave it (the chain makes that hash unique to it).
+std::size_t FileAuditTrail::Kept(const Written& written) {
+  std::ifstream in(path_, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(written.offset));
+  std::string line;
+  std::size_t kept = 0;
+  while (kept < written.hashes.size() && std::getline(in, line)) {
+    const auto entry = nlohmann::json::parse(line, nullptr, false);
+    if (!entry.is_object() || !entry.contains("hash") || entry["hash"] != written.hashes[kept]) break;
+    ++kept;
+  }
+  return kept;
+}
+
+Written FileAuditTrail::Append(const std::vector<Event>& events, std::uint64_t& end) {
   const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   const std::string time = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
   std::lock_guard guard(mutex_);
@@ -109,6 +140,8 @@ std::uint64_t FileAuditTrail::Append(const std::vector<Event>& events) {
   if (::fstat(fd_, &info) == 0 && static_cast<std::uint64_t>(info.st_size) != known_size_) {
     CatchUp(static_cast<std::uint64_t>(info.st_size));
   }
+  Written where{known_size_, {}};
+  where.hashes.reserve(events.size());
   std::string lines;
   for (const Event& event : events) {
     nlohmann::json entry{{"seq", next_sequence_},
@@ -122,6 +155,7 @@ std::uint64_t FileAuditTrail::Append(const std::vector<Event>& events) {
     const std::string hash = EntryHash(entry);
     entry["hash"] = hash;
     lines += entry.dump() + '\n';
+    where.hashes.push_back(hash);
     last_hash_ = hash;
     ++next_sequence_;
   }
@@ -133,7 +167,8 @@ std::uint64_t FileAuditTrail::Append(const std::vector<Event>& events) {
     written += static_cast<std::size_t>(n);
   }
   known_size_ += written;
-  return known_size_;
+  end = known_size_;
+  return where;
 }
 
 void FileAuditTrail::SyncThrough(std::uint64_t end) {

@@ -24,6 +24,13 @@ struct Event {
   std::string source;    // peer address
 };
 
+// Where Write put a batch of entries: enough to tell after a crash whether they
+// reached the disk (Kept).
+struct Written {
+  std::uint64_t offset = 0;          // where the first entry begins in the trail
+  std::vector<std::string> hashes;   // one per entry, in order (empty strings when the trail has none)
+};
+
 class AuditTrail {
  public:
   virtual ~AuditTrail() = default;
@@ -32,6 +39,18 @@ class AuditTrail {
   virtual void RecordAll(const std::vector<Event>& events) {
     for (const auto& event : events) Record(event);
   }
+
+  // For a caller that keeps the entries durable itself until Sync returns (the
+  // HL7 journal): Write appends them without waiting for the disk; Sync puts
+  // everything written so far on disk; after a crash, Kept says how many of a
+  // Write's entries, from the first, the trail still holds, so the caller
+  // records the rest again. By default Write is RecordAll, which is durable.
+  virtual Written Write(const std::vector<Event>& events) {
+    RecordAll(events);
+    return {0, std::vector<std::string>(events.size())};
+  }
+  virtual void Sync() {}
+  virtual std::size_t Kept(const Written& written) { return written.hashes.size(); }
 };
 
 // Appends JSON lines to a file; with `durable`, Record returns only once its entry
@@ -45,6 +64,9 @@ class FileAuditTrail : public AuditTrail {
   FileAuditTrail& operator=(const FileAuditTrail&) = delete;
   void Record(const Event& event) override;
   void RecordAll(const std::vector<Event>& events) override;
+  Written Write(const std::vector<Event>& events) override;
+  void Sync() override;
+  std::size_t Kept(const Written& written) override;
 
   // Re-reads `path` and checks the chain; fails naming the first broken line.
   static Result<std::uint64_t> Verify(const std::string& path);
@@ -54,8 +76,9 @@ class FileAuditTrail : public AuditTrail {
                  std::string last_hash);
   // Reads entries appended by other processes since `known_size_` (the caller holds the flock).
   void CatchUp(std::uint64_t size);
-  // Appends the entries (holding the flock); returns the file size after them.
-  std::uint64_t Append(const std::vector<Event>& events);
+  // Appends the entries (holding the flock); returns where they went, and sets
+  // `end` to the file size after them.
+  Written Append(const std::vector<Event>& events, std::uint64_t& end);
   // Returns once the file is on disk through byte `end`.
   void SyncThrough(std::uint64_t end);
 

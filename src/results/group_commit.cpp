@@ -1,12 +1,53 @@
 #include "results/group_commit.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <vector>
 
 #include "core/logging.hpp"
 
 namespace dx::results {
+
+namespace {
+
+// A batch's audit entries as the journal keeps them: the entries, and where the
+// audit trail's Write put them.
+JournalEntry AuditRecord(const std::vector<audit::Event>& events, const audit::Written& written) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const audit::Event& e = events[i];
+    entries.push_back({{"actor", e.actor}, {"action", e.action}, {"outcome", e.outcome}, {"entities", e.entities},
+                       {"source", e.source}, {"hash", written.hashes[i]}});
+  }
+  JournalEntry record;
+  record.kind = JournalEntry::Kind::kAudit;
+  record.raw = nlohmann::json{{"offset", written.offset}, {"entries", std::move(entries)}}.dump();
+  return record;
+}
+
+// The entries of an AuditRecord that the audit trail no longer holds (after a
+// crash before its fdatasync); nullopt when the record cannot be read.
+std::optional<std::vector<audit::Event>> LostAuditEntries(const JournalEntry& record, audit::AuditTrail& audit) {
+  const auto json = nlohmann::json::parse(record.raw, nullptr, false);
+  if (!json.is_object() || !json.contains("offset") || !json.contains("entries")) return std::nullopt;
+  try {
+    audit::Written written{json["offset"].get<std::uint64_t>(), {}};
+    std::vector<audit::Event> events;
+    for (const auto& e : json["entries"]) {
+      written.hashes.push_back(e.at("hash").get<std::string>());
+      events.push_back({e.at("actor").get<std::string>(), e.at("action").get<std::string>(),
+                        e.at("outcome").get<std::string>(), e.at("entities").get<std::vector<std::string>>(),
+                        e.at("source").get<std::string>()});
+    }
+    events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(audit.Kept(written)));
+    return events;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
 
 GroupCommit::GroupCommit(storage::ResultStore& store, results::Journal& journal, audit::AuditTrail& audit,
                          Rebuild rebuild, GroupCommitOptions options)
@@ -25,11 +66,28 @@ GroupCommit::~GroupCommit() {
   applier_.join();
   // Everything journaled is applied unless the store was failing: then the
   // journal keeps it for the next start.
-  if (!failing_ && store_.Sync()) (void)journal_.Release(applied_, true);
+  if (failing_) return;
+  audit_.Sync();
+  if (store_.Sync()) (void)journal_.Release(applied_, true);
 }
 
 Result<std::size_t> GroupCommit::Recover() {
   std::vector<JournalEntry> entries = journal_.Recovered();
+  // Audit entries the trail lost in a crash (written, not yet synced) are recorded again.
+  std::size_t restored = 0;
+  for (const auto& entry : entries) {
+    if (entry.kind != JournalEntry::Kind::kAudit) continue;
+    auto lost = LostAuditEntries(entry, audit_);
+    if (!lost) {
+      Logger("results")->error("event=journal-audit-unreadable sequence={}", entry.sequence);
+      continue;
+    }
+    audit_.RecordAll(*lost);
+    restored += lost->size();
+  }
+  if (restored > 0) Logger("results")->warn("event=audit-entries-restored count={}", restored);
+  const std::uint64_t last = entries.empty() ? 0 : entries.back().sequence;
+  std::erase_if(entries, [](const JournalEntry& e) { return e.kind == JournalEntry::Kind::kAudit; });
   std::size_t stored = 0;
   for (std::size_t start = 0; start < entries.size(); start += options_.max_apply) {
     std::vector<storage::IncomingMessage> messages;
@@ -46,8 +104,7 @@ Result<std::size_t> GroupCommit::Recover() {
     }
     for (const auto& outcome : *outcomes) stored += outcome.stored ? 1 : 0;
   }
-  const std::uint64_t last = entries.empty() ? 0 : entries.back().sequence;
-  if (!entries.empty()) {
+  if (last > 0) {
     if (auto synced = store_.Sync(); !synced) return tl::unexpected(synced.error());
     if (auto released = journal_.Release(last); !released) return tl::unexpected(released.error());
     Logger("results")->info("event=journal-recovered entries={} stored={}", entries.size(), stored);
@@ -134,7 +191,8 @@ void GroupCommit::WriteBatch(std::vector<Pending>& batch) {
       }
     }
   }
-  std::vector<JournalEntry> entries;
+  // The batch's record first: its audit entries (below), then the new messages.
+  std::vector<JournalEntry> entries(1);
   std::vector<std::size_t> journaled;
   for (std::size_t i : fresh) {
     const auto& m = *batch[i].message;
@@ -148,7 +206,7 @@ void GroupCommit::WriteBatch(std::vector<Pending>& batch) {
       journaled.push_back(i);
     }
   }
-  auto appended = journal_.Write(entries);
+  Result<void> appended = {};
   const auto settle = [&] {
     for (std::size_t i : journaled) {
       outcomes[i] = appended ? Result<storage::StoreOutcome>(storage::StoreOutcome{true, ""})
@@ -163,7 +221,13 @@ void GroupCommit::WriteBatch(std::vector<Pending>& batch) {
     }
   };
   settle();
-  // One audit write for the batch; a message that failed is audited by the receiver.
+  // The batch's audit entries go to the audit trail without waiting for its disk,
+  // and into the journal beside the messages: one fdatasync makes both durable.
+  // The trail is synced before the journal lets go of them (Apply); after a crash,
+  // Recover records again those it lost. A message that failed is audited by the
+  // receiver. If the journal fails, the trail syncs the entries itself; they
+  // already say "success" for its messages, and the receiver then audits the
+  // storage error for each and answers AE.
   std::vector<audit::Event> events;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!*outcomes[i]) continue;
@@ -174,24 +238,26 @@ void GroupCommit::WriteBatch(std::vector<Pending>& batch) {
     }
     events.push_back(std::move(event));
   }
-  // The audit entries go to disk on the auditor thread while this one syncs the
-  // journal: the batch waits for one disk round trip, not two in a row.
-  // If that sync fails, the entries already say "success" for its messages; the
-  // receiver then audits the storage error for each and answers AE.
-  if (!events.empty()) auditor_.Start([&] { audit_.RecordAll(events); });
-  if (appended && !entries.empty()) {
-    appended = journal_.Sync();
-    if (!appended) settle();
+  if (events.empty()) {
+    entries.erase(entries.begin());
+  } else {
+    entries.front() = AuditRecord(events, audit_.Write(events));
   }
-  if (!events.empty()) auditor_.Wait();
-  if (!appended) Logger("results")->error("event=journal-write-failed reason=\"{}\"", appended.error().message);
+  appended = journal_.Write(entries);
+  if (appended && !entries.empty()) appended = journal_.Sync();
+  if (!appended) {
+    settle();
+    audit_.Sync();  // the journal cannot keep the entries
+    Logger("results")->error("event=journal-write-failed reason=\"{}\"", appended.error().message);
+  }
 
   std::lock_guard lock(mutex_);
   for (std::size_t j = 0; j < journaled.size() && appended; ++j) {
     Pending& p = batch[journaled[j]];
+    const JournalEntry& entry = entries[entries.size() - journaled.size() + j];
     unapplied_.emplace(Key(*p.message), p.message->ack);
-    journaled_ = entries[j].sequence;
-    to_apply_.push_back({entries[j].sequence, std::move(*p.message)});
+    journaled_ = entry.sequence;
+    to_apply_.push_back({entry.sequence, std::move(*p.message)});
   }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].outcome = std::move(outcomes[i]);
   if (!journaled.empty() && appended) work_.notify_one();
@@ -218,6 +284,7 @@ void GroupCommit::Apply() {
     const std::uint64_t last = batch.back().sequence;
     Result<void> released = {};
     if (outcomes && journal_.Releasable(last)) {
+      audit_.Sync();  // the journal's audit entries go with the segments
       released = store_.Sync();
       if (released) released = journal_.Release(last);
       if (!released) Logger("results")->warn("event=journal-release-failed reason=\"{}\"", released.error().message);
@@ -243,41 +310,6 @@ void GroupCommit::Apply() {
     for (const auto& message : messages) unapplied_.erase(Key(message));
     applied_ = last;
     progress_.notify_all();
-  }
-}
-
-GroupCommit::Auditor::Auditor() : thread_([this] { Run(); }) {}
-
-GroupCommit::Auditor::~Auditor() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wanted_.notify_one();
-  thread_.join();
-}
-
-void GroupCommit::Auditor::Start(std::function<void()> job) {
-  std::lock_guard lock(mutex_);
-  job_ = std::move(job);
-  wanted_.notify_one();
-}
-
-void GroupCommit::Auditor::Wait() {
-  std::unique_lock lock(mutex_);
-  done_.wait(lock, [&] { return !job_; });
-}
-
-void GroupCommit::Auditor::Run() {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    wanted_.wait(lock, [&] { return job_ || stopping_; });
-    if (!job_) return;
-    lock.unlock();
-    job_();
-    lock.lock();
-    job_ = nullptr;
-    done_.notify_one();
   }
 }
 

@@ -2,14 +2,16 @@
 //
 // Acknowledge: listeners hand in messages (Submit) and go on; a journal thread
 // writes everything handed in since its last write to the journal (journal.hpp)
-// in one write and one fdatasync, while the batch's audit entries get one write
-// and one fdatasync on a thread of their own, and then calls each message's
-// completion: its message is durable and may be acknowledged. The two
-// fdatasyncs overlap, so a batch waits for the disk once. A listener thread
-// never waits for the disk, and wakes the journal thread once per batch, not
-// once per message. A message whose sender and control id were seen before (in
-// the store or still in the journal) is not journaled; its completion gets the
-// first acknowledgement back.
+// in one write and one fdatasync, together with the batch's audit entries, and
+// then calls each message's completion: its message is durable and may be
+// acknowledged. The audit entries are also written to the audit trail at once,
+// which syncs them later: before the journal removes the segment holding them,
+// and after a crash Recover records again any the trail lost. So a batch waits
+// for one fdatasync, not one for the journal and one for the audit trail. A
+// listener thread never waits for the disk, and wakes the journal thread once
+// per batch, not once per message. A message whose sender and control id were
+// seen before (in the store or still in the journal) is not journaled; its
+// completion gets the first acknowledgement back.
 //
 // Apply: one thread moves journaled messages into the result store in large
 // transactions (ResultStore::CommitMessages), a whole backlog at a time, and
@@ -21,7 +23,7 @@
 // Readers never see the gap: WaitApplied returns once everything acknowledged
 // before the call is in the store, and ReadAfterAck wraps a store so that every
 // read does so first. On opening, Recover applies what an earlier process
-// journaled and acknowledged but had not yet applied. If the store fails, the
+// journaled and acknowledged but had not yet applied, and restores its audit entries. If the store fails, the
 // journal keeps the messages, the applier retries, and new messages get an
 // error (so they are not acknowledged) until it succeeds again. Thread-safe.
 #pragma once
@@ -62,8 +64,9 @@ class GroupCommit {
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
-  // Applies the entries an earlier process left in the journal, and starts the
-  // applier. Call once, before Store. Returns how many messages it applied.
+  // Applies the entries an earlier process left in the journal, records again
+  // the audit entries from it that the audit trail lost, and starts the applier.
+  // Call once, before Store. Returns how many messages it applied.
   Result<std::size_t> Recover();
 
   // Journals the message (in some batch with others) and calls `done` on the
@@ -93,23 +96,6 @@ class GroupCommit {
     storage::IncomingMessage message;
   };
 
-  // Runs one job at a time on a thread of its own, for the journal thread to
-  // wait on: the audit trail's write and fdatasync beside the journal's.
-  class Auditor {
-   public:
-    Auditor();
-    ~Auditor();
-    void Start(std::function<void()> job);  // after the last job's Wait
-    void Wait();                             // returns once the job has run
-   private:
-    void Run();
-    std::mutex mutex_;
-    std::condition_variable wanted_, done_;
-    std::function<void()> job_;  // set: started and not yet done
-    bool stopping_ = false;
-    std::thread thread_;         // last: starts once the members above exist
-  };
-
   void JournalBatches();
   void WriteBatch(std::vector<Pending>& batch);
   void Apply();
@@ -133,7 +119,6 @@ class GroupCommit {
   std::condition_variable submitted_;  // waiting_ has messages, or stopping
   std::condition_variable work_;     // to_apply_ has messages, a reader waits, or stopping
   std::condition_variable progress_;  // applied_ moved, or the store failed
-  Auditor auditor_;
   std::thread applier_;
   std::thread journaler_;
 };

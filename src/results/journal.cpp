@@ -19,8 +19,9 @@ namespace {
 
 // An entry on disk: magic, payload length and CRC-32 of the payload (each a
 // little-endian u32), then the payload: sequence (u64), and received_at, ack and
-// raw, each as a u32 length and its bytes.
-constexpr std::uint32_t kMagic = 0x314A5844;  // "DXJ1"
+// raw, each as a u32 length and its bytes. The magic tells the kind.
+constexpr std::uint32_t kMagic = 0x314A5844;       // "DXJ1": a message
+constexpr std::uint32_t kAuditMagic = 0x31415844;  // "DXA1": audit entries
 constexpr std::size_t kHeader = 12;
 
 void PutU32(std::string& out, std::uint32_t v) {
@@ -51,7 +52,7 @@ void Encode(const JournalEntry& entry, std::string& out) {
   PutText(payload, entry.received_at);
   PutText(payload, entry.ack);
   PutText(payload, entry.raw);
-  PutU32(out, kMagic);
+  PutU32(out, entry.kind == JournalEntry::Kind::kAudit ? kAuditMagic : kMagic);
   PutU32(out, static_cast<std::uint32_t>(payload.size()));
   PutU32(out, Crc(payload));
   out += payload;
@@ -68,12 +69,15 @@ std::vector<JournalEntry> Decode(std::string_view data, bool& complete) {
       complete = true;
       return entries;
     }
-    if (data.size() - at < kHeader || GetLe(data.data() + at, 4) != kMagic) return entries;
+    if (data.size() - at < kHeader) return entries;
+    const std::uint64_t magic = GetLe(data.data() + at, 4);
+    if (magic != kMagic && magic != kAuditMagic) return entries;
     const std::size_t length = GetLe(data.data() + at + 4, 4);
     if (data.size() - at - kHeader < length) return entries;
     const std::string_view payload = data.substr(at + kHeader, length);
     if (Crc(payload) != GetLe(data.data() + at + 8, 4) || payload.size() < 8) return entries;
     JournalEntry entry;
+    entry.kind = magic == kAuditMagic ? JournalEntry::Kind::kAudit : JournalEntry::Kind::kMessage;
     entry.sequence = GetLe(payload.data(), 8);
     std::size_t p = 8;
     for (std::string* field : {&entry.received_at, &entry.ack, &entry.raw}) {

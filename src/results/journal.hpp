@@ -18,10 +18,15 @@
 namespace dx::results {
 
 struct JournalEntry {
+  // A message, or a batch's audit entries (kept here until the audit trail has
+  // them on disk: group_commit.hpp).
+  enum class Kind : std::uint8_t { kMessage, kAudit };
+
   std::uint64_t sequence = 0;  // set by Write: 1, 2, 3, ... across segments and restarts
   std::string received_at;     // FHIR instant
   std::string ack;             // the acknowledgement sent
-  std::string raw;             // the message as received
+  std::string raw;             // the message as received; for kAudit, the entries
+  Kind kind = Kind::kMessage;
 };
 
 class Journal {

@@ -1,6 +1,7 @@
 #include "audit/audit_trail.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -78,6 +79,42 @@ TEST(AuditTrail, DetectsEditedAndRemovedLines) {
   std::ofstream(path) << lines[0] << "\n" << lines[2] << "\n";
   EXPECT_FALSE(FileAuditTrail::Verify(path));
   EXPECT_FALSE(FileAuditTrail::Open(path, false));  // a broken trail stops start-up
+}
+
+// Write leaves the entries to the caller's own durable record until Sync; Kept
+// then tells how many of them the file still holds, so that a caller can record
+// again those a crash took.
+TEST(AuditTrail, KeptTellsWhichWrittenEntriesTheFileStillHolds) {
+  const auto path = FreshPath("audit-kept.log");
+  auto trail = FileAuditTrail::Open(path, true);
+  ASSERT_TRUE(trail);
+  (*trail)->Record({"CT1", "dicom.store", "success", {"study:1"}, ""});
+  const std::uint64_t before = std::filesystem::file_size(path);
+  const Written written = (*trail)->Write({{"LAB", "hl7.receive", "success", {"message:a"}, ""},
+                                           {"LAB", "hl7.receive", "success", {"message:b"}, ""},
+                                           {"LAB", "hl7.receive", "success", {"message:c"}, ""}});
+  (*trail)->Sync();
+  EXPECT_EQ(written.offset, before);
+  ASSERT_EQ(written.hashes.size(), 3u);
+  EXPECT_EQ((*trail)->Kept(written), 3u);
+  auto verified = FileAuditTrail::Verify(path);
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_EQ(*verified, 4u);
+
+  // The last two lines lost, as by a crash before the fdatasync.
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  std::ofstream(path) << lines[0] << "\n" << lines[1] << "\n";
+  EXPECT_EQ((*trail)->Kept(written), 1u);
+  // Another writer's entries in their place are not taken for them.
+  std::ofstream(path) << lines[0] << "\n";
+  auto other = FileAuditTrail::Open(path, false);
+  ASSERT_TRUE(other);
+  for (int i = 0; i < 3; ++i) (*other)->Record({"CT1", "dicom.store", "success", {"study:2"}, ""});
+  EXPECT_EQ((*trail)->Kept(written), 0u);
 }
 
 }  // namespace
