@@ -289,6 +289,9 @@ void GroupCommit::Apply() {
       if (released) released = journal_.Release(last);
       if (!released) Logger("results")->warn("event=journal-release-failed reason=\"{}\"", released.error().message);
     }
+    if (auto prepared = journal_.Prepare(); !prepared) {
+      Logger("results")->warn("event=journal-prepare-failed reason=\"{}\"", prepared.error().message);
+    }
     lock.lock();
     if (!outcomes) {
       // The journal has them: put them back, refuse new messages, and try again.

@@ -4,10 +4,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -59,13 +62,14 @@ void Encode(const JournalEntry& entry, std::string& out) {
 }
 
 // The entries of one segment, up to the first that is torn or damaged; `complete`
-// says whether the whole file was read.
+// says whether the whole file was read (zeros after the last entry are the part
+// of a durable segment not yet written to).
 std::vector<JournalEntry> Decode(std::string_view data, bool& complete) {
   std::vector<JournalEntry> entries;
   std::size_t at = 0;
   complete = false;
   while (true) {
-    if (at == data.size()) {
+    if (std::all_of(data.begin() + static_cast<std::ptrdiff_t>(at), data.end(), [](char c) { return c == 0; })) {
       complete = true;
       return entries;
     }
@@ -95,6 +99,30 @@ std::vector<JournalEntry> Decode(std::string_view data, bool& complete) {
 
 std::string SegmentName(std::uint64_t number) { return fmt::format("{:016}.log", number); }
 
+// Creates `path` as `bytes` zeros on disk and returns it open for writing.
+// Entries written over it later change neither the file's size nor its blocks,
+// so their fdatasync need not wait for the file system's own journal, which
+// under load also waits for other files' writes (the result store's).
+Result<int> CreateZeroFilled(const std::string& path, std::uint64_t bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(ErrorCode::kStorage, fmt::format("cannot create the journal segment {}", path));
+  const std::string zeros(std::size_t{1} << 20, '\0');
+  std::uint64_t done = 0;
+  while (done < bytes) {
+    const ssize_t n = ::write(fd, zeros.data(), std::min<std::uint64_t>(zeros.size(), bytes - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::uint64_t>(n);
+  }
+  if (done < bytes || ::fdatasync(fd) != 0) {
+    const int error = errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    return Fail(ErrorCode::kStorage, fmt::format("cannot prepare the journal segment {}: {}", path, std::strerror(error)));
+  }
+  return fd;
+}
+
 Result<void> SyncFolder(const std::string& folder) {
   const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Fail(ErrorCode::kStorage, fmt::format("cannot open the journal folder {}", folder));
@@ -104,6 +132,14 @@ Result<void> SyncFolder(const std::string& folder) {
   return {};
 }
 
+// Renames a prepared segment into place; closes it on failure.
+Result<int> Install(int fd, const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) == 0) return fd;
+  ::close(fd);
+  ::unlink(from.c_str());
+  return Fail(ErrorCode::kStorage, fmt::format("cannot rename the journal segment {}", from));
+}
+
 }  // namespace
 
 Journal::Journal(std::string folder, bool durable, std::uint64_t segment_bytes)
@@ -111,6 +147,10 @@ Journal::Journal(std::string folder, bool durable, std::uint64_t segment_bytes)
 
 Journal::~Journal() {
   if (fd_ >= 0) ::close(fd_);
+  if (prepared_fd_ >= 0) {  // never used
+    ::close(prepared_fd_);
+    ::unlink((std::filesystem::path(folder_) / SegmentName(prepared_)).c_str());
+  }
 }
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& folder, bool durable, std::uint64_t segment_bytes) {
@@ -122,6 +162,8 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& folder, bool d
   for (const auto& file : std::filesystem::directory_iterator(folder, error)) {
     const std::string name = file.path().filename().string();
     if (name.size() == 20 && name.ends_with(".log")) found[std::strtoull(name.c_str(), nullptr, 10)] = file.path();
+    std::error_code ignored;  // a segment being prepared when the process stopped
+    if (name.ends_with(".log.tmp") || name.ends_with(".log.next")) std::filesystem::remove(file.path(), ignored);
   }
   if (error) return Fail(ErrorCode::kStorage, fmt::format("cannot list the journal folder {}: {}", folder, error.message()));
   std::uint64_t last_sequence = 0, last_segment = 0;
@@ -136,12 +178,17 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& folder, bool d
       Logger("results")->warn("event=journal-torn-tail segment={} kept_entries={}", path.filename().string(),
                               entries.size());
     }
+    last_segment = number;
+    if (entries.empty()) {  // holds nothing: emptied at shutdown, or prepared and never used
+      std::filesystem::remove(path, error);
+      if (error) return Fail(ErrorCode::kStorage, fmt::format("cannot remove {}: {}", path.string(), error.message()));
+      continue;
+    }
     for (auto& entry : entries) {
       last_sequence = std::max(last_sequence, entry.sequence);
       journal->recovered_.push_back(std::move(entry));
     }
     journal->closed_[number] = last_sequence;
-    last_segment = number;
   }
   journal->next_sequence_ = last_sequence + 1;
   if (auto opened = journal->OpenSegment(last_segment + 1); !opened) return tl::unexpected(opened.error());
@@ -150,8 +197,19 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& folder, bool d
 
 Result<void> Journal::OpenSegment(std::uint64_t number) {
   const std::string path = (std::filesystem::path(folder_) / SegmentName(number)).string();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Fail(ErrorCode::kStorage, fmt::format("cannot create the journal segment {}", path));
+  int fd = -1;
+  if (prepared_fd_ >= 0 && prepared_ == number) {
+    fd = std::exchange(prepared_fd_, -1);
+  } else if (durable_) {
+    auto created = CreateZeroFilled(path + ".tmp", segment_bytes_);
+    if (!created) return tl::unexpected(created.error());
+    auto installed = Install(*created, path + ".tmp", path);
+    if (!installed) return tl::unexpected(installed.error());
+    fd = *installed;
+  } else {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Fail(ErrorCode::kStorage, fmt::format("cannot create the journal segment {}", path));
+  }
   if (durable_) {
     if (auto synced = SyncFolder(folder_); !synced) {
       ::close(fd);
@@ -165,6 +223,31 @@ Result<void> Journal::OpenSegment(std::uint64_t number) {
   fd_ = fd;
   segment_ = number;
   written_ = 0;
+  return {};
+}
+
+Result<void> Journal::Prepare() {
+  std::uint64_t number = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!durable_ || fd_ < 0 || prepared_ > segment_) return {};
+    number = segment_ + 1;
+  }
+  const std::string path = (std::filesystem::path(folder_) / SegmentName(number)).string();
+  // Written without the lock, so Write goes on meanwhile.
+  auto fd = CreateZeroFilled(path + ".next", segment_bytes_);
+  if (!fd) return tl::unexpected(fd.error());
+  std::lock_guard lock(mutex_);
+  if (segment_ >= number) {  // Write opened that segment itself meanwhile
+    ::close(*fd);
+    ::unlink((path + ".next").c_str());
+    return {};
+  }
+  auto installed = Install(*fd, path + ".next", path);
+  if (!installed) return tl::unexpected(installed.error());
+  if (prepared_fd_ >= 0) ::close(prepared_fd_);
+  prepared_fd_ = *installed;
+  prepared_ = number;
   return {};
 }
 
@@ -185,7 +268,7 @@ Result<void> Journal::Write(std::vector<JournalEntry>& entries) {
   }
   std::size_t done = 0;
   while (done < out.size()) {
-    const ssize_t n = ::write(fd_, out.data() + done, out.size() - done);
+    const ssize_t n = ::pwrite(fd_, out.data() + done, out.size() - done, static_cast<off_t>(written_ + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       // A partial batch is dropped as torn when the journal is next opened; the

@@ -2,6 +2,8 @@
 // the result store may not have yet. Entries are appended in batches, one
 // write (and, when durable, one fdatasync) a batch, to numbered segment files
 // in one folder; a segment is removed once every entry in it is in the store.
+// A durable segment is written as zeros before use (Prepare does the next one
+// ahead), so that a batch's fdatasync only has its own bytes to wait for.
 // Each entry carries a CRC-32, so a batch torn by a crash (never acknowledged)
 // is recognised and dropped when the journal is opened again. Thread-safe.
 #pragma once
@@ -49,6 +51,11 @@ class Journal {
   Result<void> Write(std::vector<JournalEntry>& entries);
   Result<void> Sync();
 
+  // Writes the next segment's zeros now, off the writers' path (without the
+  // lock Write takes), unless it is ready already or the journal is not durable.
+  // Without it, Write does this itself when it needs the segment.
+  Result<void> Prepare();
+
   // Whether Release(sequence) would remove a segment.
   bool Releasable(std::uint64_t sequence);
   // Every entry through `sequence` is durably in the store: removes the segments
@@ -69,7 +76,9 @@ class Journal {
   std::uint64_t segment_bytes_;
   int fd_ = -1;                    // the segment being appended to
   std::uint64_t segment_ = 0;      // its number
-  std::uint64_t written_ = 0;      // its size
+  std::uint64_t written_ = 0;      // the bytes of entries in it
+  int prepared_fd_ = -1;           // segment `prepared_`, made ready by Prepare
+  std::uint64_t prepared_ = 0;
   std::uint64_t next_sequence_ = 1;
   std::map<std::uint64_t, std::uint64_t> closed_;  // older segments: number -> last sequence in it
   std::vector<JournalEntry> recovered_;

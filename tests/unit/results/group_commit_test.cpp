@@ -317,6 +317,61 @@ TEST_F(GroupCommitTest, TheAuditTrailIsSyncedBeforeJournalSegmentsAreRemoved) {
   EXPECT_GT(audit.syncs.load(), 0);
 }
 
+// A durable segment is all zeros on disk before its first entry, so writing an
+// entry changes neither its size nor its blocks; Prepare makes the next one ahead.
+TEST_F(GroupCommitTest, JournalSegmentsAreZeroFilledBeforeUseAndTheNextIsPreparedAhead) {
+  const auto files = [&] {
+    std::map<std::string, std::uintmax_t> sizes;
+    for (const auto& file : std::filesystem::directory_iterator(folder)) {
+      sizes[file.path().filename().string()] = file.file_size();
+    }
+    return sizes;
+  };
+  const std::string first = "0000000000000001.log", second = "0000000000000002.log";
+  std::uint64_t end_of_second_batch = 0;
+  {
+    auto journal = OpenJournal(4096);
+    EXPECT_EQ(files(), (std::map<std::string, std::uintmax_t>{{first, 4096}}));
+    for (int batch = 0; batch < 2; ++batch) {
+      std::vector<JournalEntry> entries{{0, "t", "ACK", "MSG " + std::to_string(batch)}};
+      ASSERT_TRUE(journal->Write(entries));
+      ASSERT_TRUE(journal->Sync());
+    }
+    end_of_second_batch = 2 * (12 + 8 + 12 + 1 + 3 + 5);
+    EXPECT_EQ(files(), (std::map<std::string, std::uintmax_t>{{first, 4096}}));
+    ASSERT_TRUE(journal->Prepare());
+    EXPECT_EQ(files(), (std::map<std::string, std::uintmax_t>{{first, 4096}, {second, 4096}}));
+    std::vector<JournalEntry> big{{0, "t", "ACK", "MSG big " + std::string(4096, 'x')}};
+    ASSERT_TRUE(journal->Write(big));  // past the end of the first segment
+    std::vector<JournalEntry> next{{0, "t", "ACK", "MSG 3"}};
+    ASSERT_TRUE(journal->Write(next));  // into the prepared one
+    ASSERT_TRUE(journal->Sync());
+    EXPECT_EQ(files().size(), 2u);
+    EXPECT_EQ(files()[second], 4096u);
+  }
+  {
+    auto journal = OpenJournal(4096);
+    auto recovered = journal->Recovered();
+    ASSERT_EQ(recovered.size(), 4u);
+    EXPECT_EQ(recovered[3].raw, "MSG 3");
+    EXPECT_EQ(recovered[3].sequence, 4u);
+  }
+  // A crash while the next batch was written over the zeros: half an entry after
+  // the second; the entries before it are kept, the first segment's later ones dropped.
+  {
+    std::fstream torn(folder / first, std::ios::binary | std::ios::in | std::ios::out);
+    torn.seekp(static_cast<std::streamoff>(end_of_second_batch));
+    torn.write("\x44\x58\x4a\x31\xff\x00\x00\x00garbage", 15);
+  }
+  auto journal = OpenJournal(4096);
+  auto recovered = journal->Recovered();
+  ASSERT_EQ(recovered.size(), 3u);
+  EXPECT_EQ(recovered[1].raw, "MSG 1");
+  EXPECT_EQ(recovered[2].raw, "MSG 3");
+  // Segments that hold nothing (the one each start opens, unused) are removed on opening.
+  EXPECT_EQ(files().size(), 3u);
+}
+
 TEST_F(GroupCommitTest, JournalDropsATornBatchAndReleasesAppliedSegments) {
   std::uint64_t last = 0;
   {
