@@ -8,7 +8,9 @@
 #     everything acknowledged to be applied). Each 32-sender run also prints
 #     the CPU time the machine lost to its hypervisor meanwhile ("steal" in
 #     /proc/stat) and the time it was idle: on a shared VM, steal decides most of
-#     the spread between runs. Last, the database's size per message stored;
+#     the spread between runs; and the cache flushes the data folder's disk
+#     completed (/proc/diskstats), about one per fdatasync. Last, the database's
+#     size per message stored;
 #  2. FHIR search latency with OBSERVATIONS observations stored (seeded through the
 #     ResultStore, one full blood count of ten per report, 20,000 patients), over
 #     one keep-alive connection, median and p99.
@@ -25,6 +27,9 @@ trap cleanup EXIT
 
 # The machine's CPU time so far, in clock ticks: idle (with iowait) and steal.
 cpu_ticks() { awk '/^cpu / { print $5 + $6, $9 }' /proc/stat; }
+# Cache flushes completed by the disk holding the data folder (nothing when it is
+# not a block device listed in /proc/diskstats).
+disk_flushes() { awk -v dev="$(basename "$(df --output=source "$work" | tail -1)")" '$3 == dev { print $19 }' /proc/diskstats; }
 # Prints the idle and stolen CPU seconds between two cpu_ticks readings.
 machine_note() {
   awk -v hz="$(getconf CLK_TCK)" -v before="$1" -v after="$2" 'BEGIN {
@@ -42,9 +47,10 @@ for durable in false true; do
   hl7="$(grep -o 'hl7=[^ ]*' "$work/ready" | cut -d= -f2)"
   echo "== MLLP, durable=$durable"
   "$build/bench/dxhub_mllp_bench" "$hl7" 1 1000
-  before="$(cpu_ticks)"
+  before="$(cpu_ticks)" flushes="$(disk_flushes)"
   "$build/bench/dxhub_mllp_bench" "$hl7" 32 1500
   machine_note "$before" "$(cpu_ticks)"
+  [ -n "$flushes" ] && echo "  the disk completed $(($(disk_flushes) - flushes)) cache flushes"
   http="$(grep -o 'http=[^ ]*' "$work/ready" | cut -d= -f2)"
   curl -s -o "$work/total.json" -w "all of them searchable %{time_total} s after the last AA: " \
     "http://$http/fhir/DiagnosticReport?_count=0"
