@@ -106,6 +106,13 @@ std::string SegmentName(std::uint64_t number) { return fmt::format("{:016}.log",
 Result<int> CreateZeroFilled(const std::string& path, std::uint64_t bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Fail(ErrorCode::kStorage, fmt::format("cannot create the journal segment {}", path));
+  // Reserving the space first fails at once on a full disk, instead of filling it.
+  if (const int reserved = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); reserved != 0 && reserved != EOPNOTSUPP &&
+                                                                                 reserved != EINVAL) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return Fail(ErrorCode::kStorage, fmt::format("cannot prepare the journal segment {}: {}", path, std::strerror(reserved)));
+  }
   const std::string zeros(std::size_t{1} << 20, '\0');
   std::uint64_t done = 0;
   while (done < bytes) {
@@ -230,14 +237,17 @@ Result<void> Journal::Prepare() {
   std::uint64_t number = 0;
   {
     std::lock_guard lock(mutex_);
-    if (!durable_ || fd_ < 0 || prepared_ > segment_) return {};
+    if (!durable_ || fd_ < 0 || prepared_ > segment_ || unpreparable_ > segment_) return {};
     number = segment_ + 1;
   }
   const std::string path = (std::filesystem::path(folder_) / SegmentName(number)).string();
   // Written without the lock, so Write goes on meanwhile.
   auto fd = CreateZeroFilled(path + ".next", segment_bytes_);
-  if (!fd) return tl::unexpected(fd.error());
   std::lock_guard lock(mutex_);
+  if (!fd) {
+    unpreparable_ = number;  // not tried again: Write tries when it needs the segment
+    return tl::unexpected(fd.error());
+  }
   if (segment_ >= number) {  // Write opened that segment itself meanwhile
     ::close(*fd);
     ::unlink((path + ".next").c_str());

@@ -53,7 +53,8 @@ class Journal {
 
   // Writes the next segment's zeros now, off the writers' path (without the
   // lock Write takes), unless it is ready already or the journal is not durable.
-  // Without it, Write does this itself when it needs the segment.
+  // Without it, Write does this itself when it needs the segment; after a
+  // failure (a full disk) that is also the next attempt.
   Result<void> Prepare();
 
   // Whether Release(sequence) would remove a segment.
@@ -79,6 +80,7 @@ class Journal {
   std::uint64_t written_ = 0;      // the bytes of entries in it
   int prepared_fd_ = -1;           // segment `prepared_`, made ready by Prepare
   std::uint64_t prepared_ = 0;
+  std::uint64_t unpreparable_ = 0;  // a segment Prepare failed to make
   std::uint64_t next_sequence_ = 1;
   std::map<std::uint64_t, std::uint64_t> closed_;  // older segments: number -> last sequence in it
   std::vector<JournalEntry> recovered_;
