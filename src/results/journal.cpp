@@ -107,11 +107,12 @@ Result<int> CreateZeroFilled(const std::string& path, std::uint64_t bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Fail(ErrorCode::kStorage, fmt::format("cannot create the journal segment {}", path));
   // Reserving the space first fails at once on a full disk, instead of filling it.
-  if (const int reserved = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); reserved != 0 && reserved != EOPNOTSUPP &&
-                                                                                 reserved != EINVAL) {
+  const int reserved = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  if (reserved != 0 && reserved != EOPNOTSUPP && reserved != EINVAL) {  // not for want of support
     ::close(fd);
     ::unlink(path.c_str());
-    return Fail(ErrorCode::kStorage, fmt::format("cannot prepare the journal segment {}: {}", path, std::strerror(reserved)));
+    return Fail(ErrorCode::kStorage,
+                fmt::format("cannot prepare the journal segment {}: {}", path, std::strerror(reserved)));
   }
   const std::string zeros(std::size_t{1} << 20, '\0');
   std::uint64_t done = 0;
@@ -125,7 +126,8 @@ Result<int> CreateZeroFilled(const std::string& path, std::uint64_t bytes) {
     const int error = errno;
     ::close(fd);
     ::unlink(path.c_str());
-    return Fail(ErrorCode::kStorage, fmt::format("cannot prepare the journal segment {}: {}", path, std::strerror(error)));
+    return Fail(ErrorCode::kStorage,
+                fmt::format("cannot prepare the journal segment {}: {}", path, std::strerror(error)));
   }
   return fd;
 }
