@@ -23,9 +23,10 @@
 // Readers never see the gap: WaitApplied returns once everything acknowledged
 // before the call is in the store, and ReadAfterAck wraps a store so that every
 // read does so first. On opening, Recover applies what an earlier process
-// journaled and acknowledged but had not yet applied, and restores its audit entries. If the store fails, the
-// journal keeps the messages, the applier retries, and new messages get an
-// error (so they are not acknowledged) until it succeeds again. Thread-safe.
+// journaled and acknowledged but had not yet applied, and restores its audit
+// entries. If the store fails, the journal keeps the messages, the applier
+// retries, and new messages get an error (so they are not acknowledged) until it
+// succeeds again. Thread-safe.
 #pragma once
 
 #include <chrono>
