@@ -130,6 +130,7 @@ class ReadAfterAck : public storage::ResultStore {
  public:
   ReadAfterAck(storage::ResultStore& store, GroupCommit& commit) : store_(store), commit_(commit) {}
 
+  Result<storage::ResourceIds> ResourceIdScheme() override { return store_.ResourceIdScheme(); }
   Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) override;
   Result<std::vector<storage::StoreOutcome>> StoreMessages(const std::vector<storage::IncomingMessage>& messages) override;
   Result<std::optional<storage::StoredResource>> Read(const std::string& type, const std::string& id,

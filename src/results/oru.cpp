@@ -1,5 +1,7 @@
 #include "results/oru.hpp"
 
+#include <cctype>
+
 #include <cmath>
 #include <ctime>
 #include <optional>
@@ -169,6 +171,32 @@ std::optional<Interpretation> Flags(const hl7::Message& m, const hl7::Segment& s
 
 std::string ShortHash(const std::string& text) { return Sha256Hex(text).substr(0, 24); }
 
+// A report's id, the same for every version of it. kHashed: "lab-" and a hash of
+// the sender, the order and the test code. kOrdered: "lab-", six hexadecimal
+// digits for the sender, the kind of order number (f, p, or m for a message
+// without one) and the number itself, then six for the test code, so that a
+// laboratory's reports, numbered in sequence, follow each other in the store's
+// index of ids. Letters and digits stand as they are, other bytes as ".XX" (so
+// two numbers never share an id); a number too long for a FHIR id (64
+// characters, with room for the observations' suffixes) falls back to kHashed.
+std::string ReportId(storage::ResourceIds ids, const std::string& sender, char kind, const std::string& number,
+                     const std::string& code) {
+  const std::string hashed =
+      "lab-" + ShortHash(sender + "|" + (kind == 'f' ? "filler:" : kind == 'p' ? "placer:" : "message:") + number + "|" + code);
+  if (ids == storage::ResourceIds::kHashed) return hashed;
+  constexpr std::size_t kMost = 44;
+  std::string id = "lab-" + ShortHash(sender).substr(0, 6) + "-" + kind;
+  for (const unsigned char c : number) {
+    if (std::isalnum(c)) {
+      id += static_cast<char>(c);
+    } else {
+      id += fmt::format(".{:02X}", c);
+    }
+    if (id.size() > kMost) return hashed;
+  }
+  return id + "-" + ShortHash(code).substr(0, 6);
+}
+
 // The texts of the NTE comments in `segments` [from, to), one per NTE that has any.
 std::vector<std::string> Notes(const hl7::Message& m, std::size_t from, std::size_t to) {
   std::vector<std::string> notes;
@@ -248,7 +276,8 @@ std::string FhirDateTime(const std::string& ts) {
   return out;
 }
 
-tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std::string& sender) {
+tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std::string& sender,
+                                                storage::ResourceIds ids) {
   const auto& segments = m.segments();
   const hl7::Segment* pid = m.Find("PID");
   if (!pid) return tl::unexpected(Problem(ErrorCondition::kRequiredFieldMissing, "PID", "the PID segment is missing"));
@@ -320,9 +349,10 @@ tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& m, const std
       }
       const std::string placer = !m.Get(s, 2).empty() ? m.Get(s, 2) : (orc ? m.Get(*orc, 2) : "");
       const std::string filler = !m.Get(s, 3).empty() ? m.Get(s, 3) : (orc ? m.Get(*orc, 3) : "");
-      const std::string key = !filler.empty() ? "filler:" + filler : !placer.empty() ? "placer:" + placer
-                              : "message:" + (msh ? m.Get(*msh, 10) : "") + ":" + std::to_string(obr_count);
-      std::string id = "lab-" + ShortHash(sender + "|" + key + "|" + code);
+      std::string id = !filler.empty() ? ReportId(ids, sender, 'f', filler, code)
+                       : !placer.empty() ? ReportId(ids, sender, 'p', placer, code)
+                                         : ReportId(ids, sender, 'm', (msh ? m.Get(*msh, 10) : "") + ":" +
+                                                                          std::to_string(obr_count), code);
       std::string effective = FhirDateTime(m.Get(s, 7));
       if (effective.empty()) effective = message_time;
       const std::string section = m.Get(s, 24);

@@ -7,7 +7,7 @@
 // number from PID-3 (Modulus 11 checked); the report is linked to its order by
 // the placer and filler order numbers. A report's id is derived from the sender
 // and its order (filler, else placer number) and test code, so a corrected result
-// (status C) arrives as a new version of the same report.
+// (status C) arrives as a new version of the same report (ResourceIds).
 // Times without a UTC offset are read in the server's time zone (TZ).
 #pragma once
 
@@ -35,8 +35,10 @@ struct MappedOru {
 };
 
 // The resources for an ORU^R01 message from `sender` ("APP|FACILITY"), or the
-// problem to acknowledge with AE (naming the segment and field).
-tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& message, const std::string& sender);
+// problem to acknowledge with AE (naming the segment and field), with the store's
+// way of making ids (storage::ResourceIds).
+tl::expected<MappedOru, hl7::AckProblem> MapOru(const hl7::Message& message, const std::string& sender,
+                                                storage::ResourceIds ids);
 
 // An HL7 v2 TS (YYYY[MM[DD[HH[MM[SS[.S...]]]]]][+/-ZZZZ]) as a FHIR dateTime in
 // UTC ("2026-11-20T09:30:00Z", or "2026-11-20" for a date alone); "" when malformed.

@@ -11,8 +11,8 @@ using hl7::AckCode;
 using hl7::AckProblem;
 using hl7::ErrorCondition;
 
-ResultsReceiver::ResultsReceiver(GroupCommit& commit, hl7::Acknowledger self, Clock now)
-    : commit_(commit), self_(std::move(self)), now_(std::move(now)),
+ResultsReceiver::ResultsReceiver(GroupCommit& commit, storage::ResourceIds ids, hl7::Acknowledger self, Clock now)
+    : commit_(commit), ids_(ids), self_(std::move(self)), now_(std::move(now)),
       prefix_(GenerateUuid().substr(0, 8)) {}
 
 std::string ResultsReceiver::NextControlId() { return fmt::format("DX{}{}", prefix_, ++sequence_); }
@@ -91,10 +91,10 @@ storage::MessageRecord RecordOf(const hl7::Message& message, std::string_view ra
 
 }  // namespace
 
-std::optional<storage::IncomingMessage> RebuildIncoming(const JournalEntry& entry) {
+std::optional<storage::IncomingMessage> RebuildIncoming(const JournalEntry& entry, storage::ResourceIds ids) {
   auto parsed = ParseIncoming(entry.raw);
   if (!parsed) return std::nullopt;
-  auto mapped = MapOru(*parsed, SenderOf(*parsed));
+  auto mapped = MapOru(*parsed, SenderOf(*parsed), ids);
   if (!mapped) return std::nullopt;
   return storage::IncomingMessage{RecordOf(*parsed, entry.raw, entry.received_at), entry.ack,
                                   std::move(mapped->resources)};
@@ -140,7 +140,7 @@ void ResultsReceiver::Receive(std::string_view raw, const std::string& peer, Rep
     return answer(AckCode::kError, {ErrorCondition::kRequiredFieldMissing, "MSH^1^10", "MSH-10 (message control id) is empty"},
                   "error: no control id");
   }
-  auto mapped = MapOru(message, sender);
+  auto mapped = MapOru(message, sender, ids_);
   if (!mapped) return answer(AckCode::kError, mapped.error(), "error: " + mapped.error().text);
   const std::string nhs = mapped->resources.empty() ? "" : mapped->resources.front().nhs_number;
   std::string ack = hl7::BuildAck(message, AckCode::kAccept, {}, self_, NextControlId(), Timestamp());

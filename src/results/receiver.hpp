@@ -25,16 +25,17 @@
 
 namespace dx::results {
 
-// A journaled message as the receiver stored it (parsed and mapped again), or
-// nullopt when it no longer maps (GroupCommit's Rebuild).
-std::optional<storage::IncomingMessage> RebuildIncoming(const JournalEntry& entry);
+// A journaled message as the receiver stored it (parsed and mapped again, with
+// the store's `ids`), or nullopt when it no longer maps (GroupCommit's Rebuild).
+std::optional<storage::IncomingMessage> RebuildIncoming(const JournalEntry& entry, storage::ResourceIds ids);
 
 class ResultsReceiver : public hl7::MessageHandler {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
-  // The group commit (which audits) must outlive the receiver.
-  explicit ResultsReceiver(GroupCommit& commit, hl7::Acknowledger self = {},
-                           Clock now = std::chrono::system_clock::now);
+  // The group commit (which audits) must outlive the receiver. `ids`: the
+  // store's (ResultStore::ResourceIdScheme).
+  ResultsReceiver(GroupCommit& commit, storage::ResourceIds ids, hl7::Acknowledger self = {},
+                  Clock now = std::chrono::system_clock::now);
 
   // Called with the reports of each newly stored message and its sender ("APP|FACILITY"),
   // on the group commit's journal thread: while it runs, no batch is journaled.
@@ -52,6 +53,7 @@ class ResultsReceiver : public hl7::MessageHandler {
   std::string Timestamp() const;
 
   GroupCommit& commit_;
+  storage::ResourceIds ids_;
   hl7::Acknowledger self_;
   Clock now_;
   Observer observer_;

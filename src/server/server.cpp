@@ -224,15 +224,18 @@ Result<void> Server::Start() {
   auto journal = results::Journal::Open((std::filesystem::path(c.data_dir) / "hl7-journal").string(), c.durable);
   if (!journal) return tl::unexpected(journal.error());
   impl_->journal = std::move(*journal);
+  auto ids = impl_->results->ResourceIdScheme();
+  if (!ids) return tl::unexpected(ids.error());
   impl_->group_commit =
       std::make_unique<results::GroupCommit>(
-      *impl_->results, *impl_->journal, *impl_->audit, results::RebuildIncoming,
+      *impl_->results, *impl_->journal, *impl_->audit,
+      [ids = *ids](const results::JournalEntry& entry) { return results::RebuildIncoming(entry, ids); },
       results::GroupCommitOptions{.apply_delay = std::chrono::milliseconds(c.results_apply_delay_ms)});
   if (auto recovered = impl_->group_commit->Recover(); !recovered) return tl::unexpected(recovered.error());
   impl_->visible_results = std::make_unique<results::ReadAfterAck>(*impl_->results, *impl_->group_commit);
   fhir::RegisterFhirRoutes(impl_->router, *impl_->visible_results, *impl_->audit);
   results::RegisterInboxRoutes(impl_->router, *impl_->visible_results, *impl_->audit);
-  impl_->receiver = std::make_unique<results::ResultsReceiver>(*impl_->group_commit,
+  impl_->receiver = std::make_unique<results::ResultsReceiver>(*impl_->group_commit, *ids,
                                                                hl7::Acknowledger{"DXHUB", c.ae_title});
   // A final result for a request placed here marks it reported (placer = request id, filler = accession).
   impl_->receiver->SetObserver([pathway = impl_->pathway.get()](const std::vector<results::ReportForOrder>& reports,

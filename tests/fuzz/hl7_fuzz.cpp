@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)message->Get("PID-3(2).4.1");
   auto again = dx::hl7::Message::Parse(message->Encode());
   if (!again || again->segments().size() != message->segments().size()) __builtin_trap();  // writing loses nothing
-  (void)dx::results::MapOru(*message, "FUZZ|LAB");
+  (void)dx::results::MapOru(*message, "FUZZ|LAB", dx::storage::ResourceIds::kOrdered);
   (void)dx::hl7::BuildAck(*message, dx::hl7::AckCode::kError, problem, {}, "F2", "20261123000000");
   (void)dx::results::FhirDateTime(message->Get("MSH-7"));
   return 0;

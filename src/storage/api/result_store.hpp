@@ -110,9 +110,20 @@ struct Notification {
   bool acknowledged = false;  // the report has since been acknowledged
 };
 
+// How the results mapping (results/oru.hpp) makes a report's id from its sender,
+// order number and test code. kOrdered keeps a laboratory's order numbers in
+// sequence in the index of ids, so new results land at its end instead of at
+// random places (cheaper to write); kHashed is a hash, as every result was stored
+// before kOrdered existed. A store that held results then keeps kHashed, so that a
+// correction still finds the result it corrects; a new store uses kOrdered.
+enum class ResourceIds { kHashed, kOrdered };
+
 class ResultStore {
  public:
   virtual ~ResultStore() = default;
+
+  // Which ids this store's results get (fixed when the store is created).
+  virtual Result<ResourceIds> ResourceIdScheme() = 0;
 
   // The acknowledgement sent for an earlier message from `sender` with this control id.
   virtual Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) = 0;

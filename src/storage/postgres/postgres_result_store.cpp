@@ -114,6 +114,12 @@ Result<std::unique_ptr<PostgresResultStore>> PostgresResultStore::Open(const std
 PostgresResultStore::PostgresResultStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PostgresResultStore::~PostgresResultStore() = default;
 
+Result<ResourceIds> PostgresResultStore::ResourceIdScheme() {
+  DX_TRY(lease, impl_->pool->Acquire());
+  DX_TRY(rows, (*lease)->Prepared("SELECT value FROM results_settings WHERE name = 'resource_ids'", {}));
+  return !rows->empty() && rows->Text(0, 0) == "ordered" ? ResourceIds::kOrdered : ResourceIds::kHashed;
+}
+
 Result<std::optional<std::string>> PostgresResultStore::FindAck(const std::string& sender,
                                                                 const std::string& control_id) {
   DX_TRY(lease, impl_->pool->Acquire());

@@ -20,6 +20,7 @@ class PostgresResultStore : public ResultStore {
                                                            const PostgresOptions& options = {});
   ~PostgresResultStore() override;
 
+  Result<ResourceIds> ResourceIdScheme() override;
   Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) override;
   Result<std::vector<StoreOutcome>> StoreMessages(const std::vector<IncomingMessage>& messages) override;
   Result<std::optional<StoredResource>> Read(const std::string& type, const std::string& id, int version) override;

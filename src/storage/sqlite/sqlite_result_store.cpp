@@ -289,6 +289,13 @@ SqliteResultStore::~SqliteResultStore() { sqlite3_wal_hook(connection_->handle()
 
 Result<void> SqliteResultStore::Sync() { return wal_sync_ ? wal_sync_->Sync() : Result<void>{}; }
 
+Result<ResourceIds> SqliteResultStore::ResourceIdScheme() {
+  std::lock_guard lock(read_mutex_);
+  DX_TRY(select, reader_->Prepare("SELECT value FROM results_settings WHERE name = 'resource_ids'"));
+  DX_TRY(row, select->Step());
+  return *row && select->Text(0) == "ordered" ? ResourceIds::kOrdered : ResourceIds::kHashed;
+}
+
 Result<std::optional<std::string>> SqliteResultStore::FindAck(const std::string& sender,
                                                               const std::string& control_id) {
   std::lock_guard lock(read_mutex_);

@@ -32,6 +32,7 @@ class SqliteResultStore : public ResultStore {
                                                         std::int64_t wal_bytes_limit = kWalBytesLimit);
   ~SqliteResultStore() override;
 
+  Result<ResourceIds> ResourceIdScheme() override;
   Result<std::optional<std::string>> FindAck(const std::string& sender, const std::string& control_id) override;
   Result<std::vector<StoreOutcome>> StoreMessages(const std::vector<IncomingMessage>& messages) override;
   Result<std::vector<StoreOutcome>> CommitMessages(const std::vector<IncomingMessage>& messages) override;

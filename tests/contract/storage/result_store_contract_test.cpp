@@ -123,6 +123,19 @@ class ResultStoreContract : public ::testing::TestWithParam<ResultBackend> {
   std::unique_ptr<ResultStore> store_;
 };
 
+// A new store gives results ids in the order of their order numbers, and keeps
+// that choice once it holds results.
+TEST_P(ResultStoreContract, ANewStoreGivesOrderedIdsAndKeepsThem) {
+  auto ids = store_->ResourceIdScheme();
+  ASSERT_TRUE(ids) << ids.error().message;
+  EXPECT_EQ(*ids, ResourceIds::kOrdered);
+  Seed();
+  store_.reset();
+  store_ = GetParam().open(folder_);
+  ASSERT_TRUE(store_);
+  EXPECT_EQ(*store_->ResourceIdScheme(), ResourceIds::kOrdered);
+}
+
 TEST_P(ResultStoreContract, StoredResourcesReadBackWithEveryField) {
   Seed();
   auto read = store_->Read("DiagnosticReport", "r1", 0);
@@ -442,6 +455,34 @@ TEST(SqliteResultStoreTest, NewFilesHaveLargePagesAndOldOnesKeepTheirs) {
     EXPECT_TRUE(*(*store)->Read("DiagnosticReport", "rp1", 0));
   }
   EXPECT_EQ(PageSizeOf(folder + "/old.sqlite"), 4096);
+}
+
+// A store that held results before ids could be ordered keeps hashed ids, so a
+// correction still finds the result it corrects; one that held none gets ordered ids.
+TEST(SqliteResultStoreTest, AStoreThatHeldResultsBeforeKeepsHashedIds) {
+  const std::string folder = EmptyFolder("result-ids");
+  for (const bool held_results : {true, false}) {
+    const std::string path = folder + (held_results ? "/held.sqlite" : "/empty.sqlite");
+    {
+      auto store = SqliteResultStore::Open(path, false);
+      ASSERT_TRUE(store) << store.error().message;
+      if (held_results) {
+        ASSERT_TRUE((*store)->StoreMessage(Message("h1"), "ACK", {Report("rh1", "9434765919", "2026-11-20")}));
+      }
+    }
+    // As the file was before migration 0008.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE results_settings; DELETE FROM schema_migrations WHERE version = 8",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto store = SqliteResultStore::Open(path, false);
+    ASSERT_TRUE(store) << store.error().message;
+    auto ids = (*store)->ResourceIdScheme();
+    ASSERT_TRUE(ids) << ids.error().message;
+    EXPECT_EQ(*ids, held_results ? ResourceIds::kHashed : ResourceIds::kOrdered);
+  }
 }
 
 // SQLite's allocation statistics stay off: counting them takes one mutex for the

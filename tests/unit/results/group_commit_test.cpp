@@ -18,6 +18,7 @@ namespace {
 // Keeps each message's acknowledgement and records each commit's size.
 class CountingStore : public storage::ResultStore {
  public:
+  Result<storage::ResourceIds> ResourceIdScheme() override { return storage::ResourceIds::kOrdered; }
   Result<std::vector<storage::StoreOutcome>> StoreMessages(const std::vector<storage::IncomingMessage>& messages) override {
     std::lock_guard lock(mutex);
     if (fail) return Fail(ErrorCode::kStorage, "disk full");

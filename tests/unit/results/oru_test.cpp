@@ -1,5 +1,9 @@
 #include "results/oru.hpp"
 
+#include <algorithm>
+#include <regex>
+#include <set>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -32,10 +36,11 @@ std::string Obr(const std::string& placer, const std::string& filler, const std:
   return out + "\r";
 }
 
-std::vector<storage::ResourceRecord> Map(const std::string& body) {
+std::vector<storage::ResourceRecord> Map(const std::string& body,
+                                         storage::ResourceIds ids = storage::ResourceIds::kOrdered) {
   auto m = hl7::Message::Parse(kHeader + body);
   EXPECT_TRUE(m) << m.error().message;
-  auto out = MapOru(*m, "WINPATH|RBZ");
+  auto out = MapOru(*m, "WINPATH|RBZ", ids);
   EXPECT_TRUE(out) << (out ? "" : out.error().text);
   return out ? out->resources : std::vector<storage::ResourceRecord>{};
 }
@@ -43,7 +48,7 @@ std::vector<storage::ResourceRecord> Map(const std::string& body) {
 hl7::AckProblem Problem(const std::string& text) {
   auto m = hl7::Message::Parse(text);
   EXPECT_TRUE(m) << m.error().message;
-  auto out = MapOru(*m, "WINPATH|RBZ");
+  auto out = MapOru(*m, "WINPATH|RBZ", storage::ResourceIds::kOrdered);
   EXPECT_FALSE(out);
   return out ? hl7::AckProblem{} : out.error();
 }
@@ -121,12 +126,61 @@ TEST(OruMapping, ACorrectionKeepsTheReportAndObservationIds) {
   EXPECT_NE(other[0].id, first[0].id);  // another order, another report
 }
 
+// kOrdered: a laboratory's reports, numbered in sequence, get ids in the same
+// order, so the store's index of ids grows at its end.
+TEST(OruMapping, OrderedIdsFollowTheLaboratorysOrderNumbers) {
+  std::vector<std::string> ids;
+  for (const char* filler : {"FL1000", "FL1001", "FL1002", "FL1010"}) {
+    auto report = Map(Obr("", filler, "718-7^Hb^LN", "20261120080000+0000", "", "", "F") +
+                      "OBX|1|NM|718-7^Hb^LN||140|g/L|130-170|N|||F\r");
+    ASSERT_EQ(report.size(), 2u);
+    EXPECT_EQ(report[1].id.rfind(report[0].id + "-", 0), 0u);  // the observation follows its report
+    ids.push_back(report[0].id);
+  }
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(ids[0].substr(0, 12), "lab-" + ids[1].substr(4, 6) + "-f");
+  EXPECT_NE(Map(Obr("", "FL1000", "UE^U and E^L", "20261120080000+0000", "", "", "F"))[0].id, ids[0]);
+  // Any order number gives a valid FHIR id, and two numbers never share one.
+  const std::regex fhir_id("[A-Za-z0-9\\-\\.]{1,64}");
+  std::set<std::string> distinct;
+  for (const char* filler : {"A-1", "A.1", "A_1", "A 1", "A\\S\\1", "A.2D1", "\xC3\xA9" "1"}) {
+    auto report = Map(Obr("", filler, "718-7^Hb^LN", "20261120080000+0000", "", "", "F") +
+                      "OBX|12|NM|718-7^Hb^LN||140|g/L|130-170|N|||F\r");
+    ASSERT_EQ(report.size(), 2u) << filler;
+    EXPECT_TRUE(std::regex_match(report[0].id, fhir_id)) << report[0].id;
+    EXPECT_TRUE(std::regex_match(report[1].id, fhir_id)) << report[1].id;
+    distinct.insert(report[0].id);
+  }
+  EXPECT_EQ(distinct.size(), 7u);
+  // A number too long for a FHIR id gets the hashed id.
+  const std::string body = Obr("", std::string(60, '7'), "718-7^Hb^LN", "20261120080000+0000", "", "", "F");
+  EXPECT_EQ(Map(body)[0].id, Map(body, storage::ResourceIds::kHashed)[0].id);
+}
+
+// kHashed is how every result was stored before kOrdered: the ids must not change,
+// or a correction would not find the result it corrects. (The id below is the one
+// an earlier build gave this message.)
+TEST(OruMapping, HashedIdsAreTheIdsEarlierBuildsGave) {
+  const std::string message =
+      "MSH|^~\\&|BENCHLAB|RBZ|GP|Y01234|20261120093000+0000||ORU^R01^ORU_R01|B0-0|P|2.4\r"
+      "PID|1||9000000009^^^NHS^NH||SMITH^JOHN||19600101|M\r"
+      "OBR|1|PB0-0|FB0-0|26604007^Full blood count^SCT|||20261120080000+0000|||||||||||||||||HM|F\r"
+      "OBX|9|NM|731-0^Analyte^LN||100|g/L|90-160|N|||F\r";
+  auto m = hl7::Message::Parse(message);
+  ASSERT_TRUE(m);
+  auto out = MapOru(*m, "BENCHLAB|RBZ", storage::ResourceIds::kHashed);
+  ASSERT_TRUE(out) << out.error().text;
+  ASSERT_EQ(out->resources.size(), 2u);
+  EXPECT_EQ(out->resources[0].id, "lab-e389c6e46b0ff6a8ad832f06");
+  EXPECT_EQ(out->resources[1].id, "lab-e389c6e46b0ff6a8ad832f06-9");
+}
+
 TEST(OruMapping, EachReportNamesTheRequestItAnswers) {
   auto m = hl7::Message::Parse(kHeader + "ORC|RE|ORCPL|ORCFL\r" +
                                Obr("", "", "718-7^Hb^LN", "20261120080000+0000", "", "", "P") +
                                Obr("PL9", "ACC9", "UE^U and E^L", "20261120080000+0000", "", "", "F"));
   ASSERT_TRUE(m);
-  auto out = MapOru(*m, "WINPATH|RBZ");
+  auto out = MapOru(*m, "WINPATH|RBZ", storage::ResourceIds::kOrdered);
   ASSERT_TRUE(out);
   ASSERT_EQ(out->reports.size(), 2u);
   EXPECT_EQ(out->reports[0].report_id, out->resources[0].id);
