@@ -181,9 +181,11 @@ std::string ShortHash(const std::string& text) { return Sha256Hex(text).substr(0
 // characters, with room for the observations' suffixes) falls back to kHashed.
 std::string ReportId(storage::ResourceIds ids, const std::string& sender, char kind, const std::string& number,
                      const std::string& code) {
-  const std::string hashed =
-      "lab-" + ShortHash(sender + "|" + (kind == 'f' ? "filler:" : kind == 'p' ? "placer:" : "message:") + number + "|" + code);
-  if (ids == storage::ResourceIds::kHashed) return hashed;
+  const auto hashed = [&] {
+    const char* key = kind == 'f' ? "filler:" : kind == 'p' ? "placer:" : "message:";
+    return "lab-" + ShortHash(sender + "|" + key + number + "|" + code);
+  };
+  if (ids == storage::ResourceIds::kHashed) return hashed();
   constexpr std::size_t kMost = 44;
   std::string id = "lab-" + ShortHash(sender).substr(0, 6) + "-" + kind;
   for (const unsigned char c : number) {
@@ -192,7 +194,7 @@ std::string ReportId(storage::ResourceIds ids, const std::string& sender, char k
     } else {
       id += fmt::format(".{:02X}", c);
     }
-    if (id.size() > kMost) return hashed;
+    if (id.size() > kMost) return hashed();
   }
   return id + "-" + ShortHash(code).substr(0, 6);
 }
