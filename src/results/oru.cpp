@@ -1,7 +1,6 @@
 #include "results/oru.hpp"
 
 #include <cctype>
-
 #include <cmath>
 #include <ctime>
 #include <optional>
