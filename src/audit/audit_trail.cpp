@@ -26,6 +26,24 @@ std::string EntryHash(const nlohmann::json& entry_without_hash) { return Sha256H
 
 }  // namespace
 
+nlohmann::json ToJson(const Event& event) {
+  return {{"actor", event.actor},
+          {"action", event.action},
+          {"outcome", event.outcome},
+          {"entities", event.entities},
+          {"source", event.source}};
+}
+
+std::optional<Event> EventFromJson(const nlohmann::json& json) {
+  try {
+    return Event{json.at("actor").get<std::string>(), json.at("action").get<std::string>(),
+                 json.at("outcome").get<std::string>(), json.at("entities").get<std::vector<std::string>>(),
+                 json.at("source").get<std::string>()};
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 // Holds an exclusive flock on `fd` for its lifetime.
 class AuditFileLock {
  public:
@@ -144,14 +162,10 @@ Written FileAuditTrail::Append(const std::vector<Event>& events, std::uint64_t& 
   where.hashes.reserve(events.size());
   std::string lines;
   for (const Event& event : events) {
-    nlohmann::json entry{{"seq", next_sequence_},
-                         {"time", time},
-                         {"actor", event.actor},
-                         {"action", event.action},
-                         {"outcome", event.outcome},
-                         {"entities", event.entities},
-                         {"source", event.source},
-                         {"prev", last_hash_}};
+    nlohmann::json entry = ToJson(event);  // keys sorted: the order they are added in does not matter
+    entry["seq"] = next_sequence_;
+    entry["time"] = time;
+    entry["prev"] = last_hash_;
     const std::string hash = EntryHash(entry);
     entry["hash"] = hash;
     lines += entry.dump() + '\n';

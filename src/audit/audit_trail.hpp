@@ -9,8 +9,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 
@@ -23,6 +26,12 @@ struct Event {
   std::vector<std::string> entities;  // what was touched: "study:1.2.3", "query:PatientID=..."
   std::string source;    // peer address
 };
+
+// An event as the fields of a trail line, and back (nullopt when one is missing
+// or of the wrong type): for a caller that keeps events elsewhere until they are
+// in the trail (AuditTrail::Write).
+nlohmann::json ToJson(const Event& event);
+std::optional<Event> EventFromJson(const nlohmann::json& json);
 
 // Where Write put a batch of entries: enough to tell after a crash whether they
 // reached the disk (Kept).

@@ -16,9 +16,9 @@ namespace {
 JournalEntry AuditRecord(const std::vector<audit::Event>& events, const audit::Written& written) {
   nlohmann::json entries = nlohmann::json::array();
   for (std::size_t i = 0; i < events.size(); ++i) {
-    const audit::Event& e = events[i];
-    entries.push_back({{"actor", e.actor}, {"action", e.action}, {"outcome", e.outcome}, {"entities", e.entities},
-                       {"source", e.source}, {"hash", written.hashes[i]}});
+    nlohmann::json entry = audit::ToJson(events[i]);
+    entry["hash"] = written.hashes[i];
+    entries.push_back(std::move(entry));
   }
   JournalEntry record;
   record.kind = JournalEntry::Kind::kAudit;
@@ -35,10 +35,10 @@ std::optional<std::vector<audit::Event>> LostAuditEntries(const JournalEntry& re
     audit::Written written{json["offset"].get<std::uint64_t>(), {}};
     std::vector<audit::Event> events;
     for (const auto& e : json["entries"]) {
+      auto event = audit::EventFromJson(e);
+      if (!event) return std::nullopt;
       written.hashes.push_back(e.at("hash").get<std::string>());
-      events.push_back({e.at("actor").get<std::string>(), e.at("action").get<std::string>(),
-                        e.at("outcome").get<std::string>(), e.at("entities").get<std::vector<std::string>>(),
-                        e.at("source").get<std::string>()});
+      events.push_back(std::move(*event));
     }
     events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(audit.Kept(written)));
     return events;
