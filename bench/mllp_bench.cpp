@@ -1,6 +1,7 @@
 // HL7 v2 over MLLP load client for bench/results.sh: CONNECTIONS senders, each
 // sending MESSAGES full blood counts (ORU^R01, one OBR and ten OBX) one after the
 // other and waiting for each acknowledgement, as a laboratory system does.
+// The patients' NHS numbers come in no order (Scatter).
 // Prints messages per second and the acknowledgement latency (median, p99); exits
 // non-zero if any acknowledgement is not AA.
 //   dxhub_mllp_bench HOST:PORT CONNECTIONS MESSAGES
@@ -35,10 +36,15 @@ std::string NhsNumber(long seed) {
   }
 }
 
+// Spreads consecutive seeds over the whole range (a multiplicative hash): a
+// laboratory's results arrive for patients in no order, so the store's patient
+// index is written at random places, as in production.
+long Scatter(long seed) { return static_cast<long>((static_cast<unsigned long>(seed) * 2654435761UL) % 500000000UL); }
+
 std::string Message(int connection, int index) {
   const std::string id = "B" + std::to_string(connection) + "-" + std::to_string(index);
   std::string m = "MSH|^~\\&|BENCHLAB|RBZ|GP|Y01234|20261120093000+0000||ORU^R01^ORU_R01|" + id + "|P|2.4\r";
-  m += "PID|1||" + NhsNumber(connection * 1000003L + index) + "^^^NHS^NH||SMITH^JOHN||19600101|M\r";
+  m += "PID|1||" + NhsNumber(Scatter(connection * 1000003L + index)) + "^^^NHS^NH||SMITH^JOHN||19600101|M\r";
   m += "PD1|||SURGERY^^Y01234\r";
   m += "OBR|1|P" + id + "|F" + id + "|26604007^Full blood count^SCT|||20261120080000+0000|||||||||||||||||HM|F\r";
   const char* const codes[] = {"718-7", "6690-2", "777-3", "789-8", "4544-3", "787-2", "785-6", "751-8", "731-0", "742-7"};
