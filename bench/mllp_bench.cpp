@@ -42,7 +42,11 @@ std::string NhsNumber(long seed) {
 long Scatter(long seed) { return static_cast<long>((static_cast<unsigned long>(seed) * 2654435761UL) % 500000000UL); }
 
 std::string Message(int connection, int index) {
-  const std::string id = "B" + std::to_string(connection) + "-" + std::to_string(index);
+  // Control id and order numbers from a running counter, as laboratory systems
+  // number them: of one width, so that they sort in the order they were given.
+  // (From 0, the widths change at 10, 100, 1,000 and 10,000, and each new number
+  // sorts among the earlier ones: a random place in the store's indexes of ids.)
+  const std::string id = "B" + std::to_string(connection) + "-" + std::to_string(1000000 + index);
   std::string m = "MSH|^~\\&|BENCHLAB|RBZ|GP|Y01234|20261120093000+0000||ORU^R01^ORU_R01|" + id + "|P|2.4\r";
   m += "PID|1||" + NhsNumber(Scatter(connection * 1000003L + index)) + "^^^NHS^NH||SMITH^JOHN||19600101|M\r";
   m += "PD1|||SURGERY^^Y01234\r";
