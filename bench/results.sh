@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Results exchange:
 #  1. ORU^R01 messages per second over MLLP with acknowledgements (a full blood
-#     count of ten OBX each), one sender and 32 concurrent senders, with and
+#     count of ten OBX each, for patients in no order), one sender and 32
+#     concurrent senders, with and
 #     without --durable (fsync before each AA). 32 x 1,500 messages are more than
 #     the journal lets wait for the store, so the rate is what the store sustains;
 #     then the time until a FHIR search sees the last of them (it waits for
