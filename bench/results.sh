@@ -2,11 +2,10 @@
 # Results exchange:
 #  1. ORU^R01 messages per second over MLLP with acknowledgements (a full blood
 #     count of ten OBX each, for patients in no order), one sender and 32
-#     concurrent senders, with and
-#     without --durable (fsync before each AA). 32 x 1,500 messages are more than
-#     the journal lets wait for the store, so the rate is what the store sustains;
-#     then the time until a FHIR search sees the last of them (it waits for
-#     everything acknowledged to be applied). Each 32-sender run also prints
+#     concurrent senders, with and without --durable (fsync before each AA).
+#     32 x 1,500 messages are more than the journal lets wait for the store, so
+#     the rate is what the store sustains; then the time until a FHIR search sees
+#     the last of them (it waits for everything acknowledged to be applied). Each 32-sender run also prints
 #     the CPU time the machine lost to its hypervisor meanwhile ("steal" in
 #     /proc/stat) and the time it was idle: on a shared VM, steal decides most of
 #     the spread between runs; and the cache flushes the data folder's disk
