@@ -191,8 +191,7 @@ void GroupCommit::WriteBatch(std::vector<Pending>& batch) {
       }
     }
   }
-  // The batch's record first: its audit entries (below), then the new messages.
-  std::vector<JournalEntry> entries(1);
+  std::vector<JournalEntry> entries;  // the new messages, after the batch's audit record (below)
   std::vector<std::size_t> journaled;
   for (std::size_t i : fresh) {
     const auto& m = *batch[i].message;
@@ -238,11 +237,7 @@ void GroupCommit::WriteBatch(std::vector<Pending>& batch) {
     }
     events.push_back(std::move(event));
   }
-  if (events.empty()) {
-    entries.erase(entries.begin());
-  } else {
-    entries.front() = AuditRecord(events, audit_.Write(events));
-  }
+  if (!events.empty()) entries.insert(entries.begin(), AuditRecord(events, audit_.Write(events)));
   appended = journal_.Write(entries);
   if (appended && !entries.empty()) appended = journal_.Sync();
   if (!appended) {

@@ -29,7 +29,8 @@ constexpr std::size_t kMaxJsonBytes = 1'000'000'000;
 
 // lz4.h offers two ways to compress many inputs against one dictionary: load it
 // before each, or load it once and copy that stream before each. The copy (16 KB)
-// is the cheaper; the no-copy LZ4_attach_dictionary is not in the shared library.
+// is the cheaper. The no-copy LZ4_attach_dictionary is only in the static library,
+// and saved about 0.1 µs a resource when measured: not worth linking it statically.
 struct JsonPacker::Streams {
   LZ4_stream_t with_dictionary;
   LZ4_stream_t working;
